@@ -1,0 +1,612 @@
+package org.sover.storage.internal;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.sql.Types;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Reference;
+import org.sover.api.Ids;
+import org.sover.api.crypto.BlobManifest;
+import org.sover.api.storage.ConflictException;
+import org.sover.api.storage.Page;
+import org.sover.api.vault.AddedPhoto;
+import org.sover.api.vault.Album;
+import org.sover.api.vault.BlobRecord;
+import org.sover.api.vault.NewPhoto;
+import org.sover.api.vault.Photo;
+import org.sover.api.vault.VaultRepository;
+import org.sover.api.vault.VaultStats;
+
+/** Albums, photos and blob records in the embedded Derby database. */
+@Component(service = VaultRepository.class)
+public final class DerbyVaultRepository implements VaultRepository {
+    static final int MAX_PAGE_SIZE = 500;
+
+    private static final String DUPLICATE_KEY = "23505";
+
+    private static final String ALBUMS = albumQuery("");
+    private static final String ONE_ALBUM = albumQuery(" AND album_id = ?") + " AND a.id = ?";
+
+    private static final String PHOTO_COLUMNS = "p.id, p.album_id, p.blob_id, p.filename, p.content_type, p.size,"
+            + " p.width, p.height, p.taken_at, p.uploaded_at, p.updated_at, p.rev, p.node_id, p.thumb_blob_id,"
+            + " p.uploaded_by";
+
+    // Keyset paging: "taken_at <= ?" bounds the index range, the OR skips the rows up to the cursor.
+    private static final String AFTER_CURSOR = " AND p.taken_at <= ? AND (p.taken_at < ? OR p.id < ?)";
+    private static final String PAGE_ORDER = " ORDER BY p.taken_at DESC, p.id DESC FETCH FIRST ? ROWS ONLY";
+
+    private final DerbyDatabase database;
+
+    @Activate
+    public DerbyVaultRepository(@Reference(name = "database") DerbyDatabase database) {
+        this.database = database;
+    }
+
+    /**
+     * Albums with their photo count and cover (the first photo of the album's first page).
+     * One grouped pass over photos_album_page yields count and newest capture time; the cover
+     * is then an equality probe. A per-album "ORDER BY ... FETCH FIRST" subquery would sort
+     * every album's photos instead.
+     */
+    private static String albumQuery(String photoFilter) {
+        return "SELECT a.id, a.name, a.created_at, a.updated_at, a.rev, a.node_id, COALESCE(c.n, 0),"
+                + " (SELECT MAX(p.id) FROM photos p"
+                + " WHERE p.album_id = a.id AND p.deleted = FALSE AND p.taken_at = c.newest)"
+                + " FROM albums a LEFT JOIN (SELECT album_id, COUNT(*) AS n, MAX(taken_at) AS newest FROM photos"
+                + " WHERE deleted = FALSE" + photoFilter + " GROUP BY album_id) c ON c.album_id = a.id"
+                + " WHERE a.deleted = FALSE";
+    }
+
+    @Override
+    public Album createAlbum(String name, String nodeId) {
+        Objects.requireNonNull(name, "name");
+        Objects.requireNonNull(nodeId, "nodeId");
+        String id = Ids.newId();
+        long now = System.currentTimeMillis();
+        return database.transaction("create album \"" + name + "\"", c -> {
+            try (PreparedStatement insert = c.prepareStatement("INSERT INTO albums"
+                    + " (id, name, created_at, updated_at, rev, node_id, deleted) VALUES (?, ?, ?, ?, 1, ?, FALSE)")) {
+                insert.setString(1, id);
+                insert.setString(2, name);
+                insert.setLong(3, now);
+                insert.setLong(4, now);
+                insert.setString(5, nodeId);
+                insert.executeUpdate();
+            }
+            return new Album(id, name, Instant.ofEpochMilli(now), Instant.ofEpochMilli(now), 1, nodeId, 0, null);
+        });
+    }
+
+    @Override
+    public Optional<Album> album(String id) {
+        return database.query("read album " + id, c -> album(c, id));
+    }
+
+    @Override
+    public List<Album> albums() {
+        return database.query("list albums", c -> {
+            List<Album> albums = new ArrayList<>();
+            try (PreparedStatement select = c.prepareStatement(ALBUMS + " ORDER BY a.created_at DESC, a.id DESC");
+                    ResultSet rs = select.executeQuery()) {
+                while (rs.next()) {
+                    albums.add(album(rs));
+                }
+            }
+            return albums;
+        });
+    }
+
+    @Override
+    public Optional<Album> renameAlbum(String id, String name, String nodeId) {
+        Objects.requireNonNull(name, "name");
+        long now = System.currentTimeMillis();
+        return database.transaction("rename album " + id, c -> {
+            try (PreparedStatement update = c.prepareStatement("UPDATE albums SET name = ?, rev = rev + 1,"
+                    + " updated_at = ?, node_id = ? WHERE id = ? AND deleted = FALSE")) {
+                update.setString(1, name);
+                update.setLong(2, now);
+                update.setString(3, nodeId);
+                update.setString(4, id);
+                if (update.executeUpdate() == 0) {
+                    return Optional.empty();
+                }
+            }
+            return album(c, id);
+        });
+    }
+
+    @Override
+    public Optional<List<String>> deleteAlbum(String id, String nodeId) {
+        long now = System.currentTimeMillis();
+        return database.transaction("delete album " + id, c -> {
+            try (PreparedStatement update = c.prepareStatement("UPDATE albums SET deleted = TRUE, rev = rev + 1,"
+                    + " updated_at = ?, node_id = ? WHERE id = ? AND deleted = FALSE")) {
+                update.setLong(1, now);
+                update.setString(2, nodeId);
+                update.setString(3, id);
+                if (update.executeUpdate() == 0) {
+                    return Optional.empty();
+                }
+            }
+            Set<String> candidates = new LinkedHashSet<>();
+            try (PreparedStatement select = c.prepareStatement(
+                    "SELECT blob_id, thumb_blob_id FROM photos WHERE album_id = ? AND deleted = FALSE")) {
+                select.setString(1, id);
+                try (ResultSet rs = select.executeQuery()) {
+                    while (rs.next()) {
+                        candidates.add(rs.getString(1));
+                        if (rs.getString(2) != null) {
+                            candidates.add(rs.getString(2));
+                        }
+                    }
+                }
+            }
+            try (PreparedStatement update = c.prepareStatement("UPDATE photos SET deleted = TRUE, rev = rev + 1,"
+                    + " updated_at = ?, node_id = ? WHERE album_id = ? AND deleted = FALSE")) {
+                update.setLong(1, now);
+                update.setString(2, nodeId);
+                update.setString(3, id);
+                update.executeUpdate();
+            }
+            return Optional.of(unreferenced(c, candidates));
+        });
+    }
+
+    @Override
+    public AddedPhoto addPhoto(NewPhoto photo, BlobRecord blob, String accountId, String idempotencyKey) {
+        Objects.requireNonNull(photo, "photo");
+        Objects.requireNonNull(blob, "blob");
+        Objects.requireNonNull(accountId, "accountId");
+        if (idempotencyKey != null && idempotencyKey.length() > 128) {
+            throw new IllegalArgumentException("idempotency key longer than 128 characters");
+        }
+        try {
+            return database.transaction("add photo " + photo.filename() + " to album " + photo.albumId(),
+                    c -> addPhoto(c, photo, blob, accountId, idempotencyKey));
+        } catch (IdempotencyKeyTaken race) {
+            // A concurrent retry with the same key committed first: answer with its photo.
+            return database.query("read the photo of idempotency key " + idempotencyKey,
+                    c -> earlierUpload(c, accountId, idempotencyKey))
+                    .orElseThrow(() -> new ConflictException("idempotency key " + idempotencyKey + " is in use"));
+        }
+    }
+
+    private AddedPhoto addPhoto(Connection c, NewPhoto photo, BlobRecord blob, String accountId,
+            String idempotencyKey) throws SQLException {
+        if (idempotencyKey != null) {
+            Optional<AddedPhoto> earlier = earlierUpload(c, accountId, idempotencyKey);
+            if (earlier.isPresent()) {
+                return earlier.get();
+            }
+        }
+        if (!lockLiveAlbum(c, photo.albumId())) {
+            throw new ConflictException("album " + photo.albumId() + " does not exist (any more)");
+        }
+        long now = System.currentTimeMillis();
+        Optional<Photo> same = livePhotoOfBlob(c, photo.albumId(), blob.id());
+        if (same.isPresent()) {
+            if (idempotencyKey != null) {
+                insertIdempotencyKey(c, accountId, idempotencyKey, same.get().id(), now);
+            }
+            return new AddedPhoto(same.get(), false);
+        }
+        insertBlobIfAbsent(c, blob);
+        Instant uploadedAt = Instant.ofEpochMilli(now);
+        Instant takenAt = photo.takenAt() == null ? uploadedAt : Instant.ofEpochMilli(photo.takenAt().toEpochMilli());
+        Photo created = new Photo(Ids.newId(), photo.albumId(), blob.id(), photo.filename(), photo.contentType(),
+                photo.size(), photo.width(), photo.height(), takenAt, uploadedAt, uploadedAt, 1, photo.nodeId(), null,
+                photo.uploadedBy());
+        insertPhoto(c, created);
+        if (idempotencyKey != null) {
+            insertIdempotencyKey(c, accountId, idempotencyKey, created.id(), now);
+        }
+        return new AddedPhoto(created, true);
+    }
+
+    /**
+     * Takes the album row's exclusive lock until commit (a write that changes nothing): adds to
+     * one album then run one after the other, so two uploads of the same bytes cannot both pass
+     * the duplicate check, and no photo lands in an album being deleted.
+     */
+    private static boolean lockLiveAlbum(Connection c, String albumId) throws SQLException {
+        try (PreparedStatement lock = c.prepareStatement(
+                "UPDATE albums SET rev = rev WHERE id = ? AND deleted = FALSE")) {
+            lock.setString(1, albumId);
+            return lock.executeUpdate() == 1;
+        }
+    }
+
+    private static Optional<AddedPhoto> earlierUpload(Connection c, String accountId, String key) throws SQLException {
+        try (PreparedStatement select = c.prepareStatement("SELECT " + PHOTO_COLUMNS + ", p.deleted"
+                + " FROM idempotency_keys k JOIN photos p ON p.id = k.photo_id"
+                + " WHERE k.account_id = ? AND k.idem_key = ?")) {
+            select.setString(1, accountId);
+            select.setString(2, key);
+            try (ResultSet rs = select.executeQuery()) {
+                if (!rs.next()) {
+                    return Optional.empty();
+                }
+                if (rs.getBoolean(16)) {
+                    throw new ConflictException("the photo uploaded with this idempotency key has been deleted since");
+                }
+                return Optional.of(new AddedPhoto(photo(rs), false));
+            }
+        }
+    }
+
+    private static Optional<Photo> livePhotoOfBlob(Connection c, String albumId, String blobId) throws SQLException {
+        try (PreparedStatement select = c.prepareStatement("SELECT " + PHOTO_COLUMNS + " FROM photos p"
+                + " WHERE p.blob_id = ? AND p.deleted = FALSE AND p.album_id = ? FETCH FIRST ROW ONLY")) {
+            select.setString(1, blobId);
+            select.setString(2, albumId);
+            try (ResultSet rs = select.executeQuery()) {
+                return rs.next() ? Optional.of(photo(rs)) : Optional.empty();
+            }
+        }
+    }
+
+    private static void insertBlobIfAbsent(Connection c, BlobRecord blob) throws SQLException {
+        // WITH RS keeps the shared lock on an existing record until commit, so a concurrent
+        // deleteBlobRecordIfUnreferenced cannot remove it before this photo references it.
+        try (PreparedStatement select = c.prepareStatement("SELECT 1 FROM blobs WHERE id = ? WITH RS")) {
+            select.setString(1, blob.id());
+            try (ResultSet rs = select.executeQuery()) {
+                if (rs.next()) {
+                    return;
+                }
+            }
+        }
+        BlobManifest m = blob.manifest();
+        try (PreparedStatement insert = c.prepareStatement("INSERT INTO blobs (id, size, cipher_size, segments,"
+                + " cipher_sha256, origin_node_id, created_at, signature) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")) {
+            insert.setString(1, m.blobId());
+            insert.setLong(2, m.size());
+            insert.setLong(3, m.cipherSize());
+            insert.setInt(4, m.segments());
+            insert.setString(5, m.cipherSha256());
+            insert.setString(6, m.originNodeId());
+            insert.setLong(7, m.createdAt().toEpochMilli());
+            insert.setBytes(8, blob.signature());
+            insert.executeUpdate();
+        } catch (SQLException e) {
+            // Another upload of the same bytes (into another album) stored the record first; the
+            // manifests are equal because the id is the content's hash. Only this statement failed.
+            if (!DUPLICATE_KEY.equals(e.getSQLState())) {
+                throw e;
+            }
+        }
+    }
+
+    private static void insertPhoto(Connection c, Photo p) throws SQLException {
+        try (PreparedStatement insert = c.prepareStatement("INSERT INTO photos (id, album_id, blob_id, filename,"
+                + " content_type, size, width, height, taken_at, uploaded_at, updated_at, rev, node_id,"
+                + " thumb_blob_id, uploaded_by, deleted) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, FALSE)")) {
+            insert.setString(1, p.id());
+            insert.setString(2, p.albumId());
+            insert.setString(3, p.blobId());
+            insert.setString(4, p.filename());
+            insert.setString(5, p.contentType());
+            insert.setLong(6, p.size());
+            setNullableInt(insert, 7, p.width());
+            setNullableInt(insert, 8, p.height());
+            insert.setLong(9, p.takenAt().toEpochMilli());
+            insert.setLong(10, p.uploadedAt().toEpochMilli());
+            insert.setLong(11, p.updatedAt().toEpochMilli());
+            insert.setLong(12, p.rev());
+            insert.setString(13, p.nodeId());
+            insert.setString(14, p.thumbBlobId());
+            insert.setString(15, p.uploadedBy());
+            insert.executeUpdate();
+        }
+    }
+
+    private static void insertIdempotencyKey(Connection c, String accountId, String key, String photoId, long now)
+            throws SQLException {
+        try (PreparedStatement insert = c.prepareStatement(
+                "INSERT INTO idempotency_keys (account_id, idem_key, photo_id, created_at) VALUES (?, ?, ?, ?)")) {
+            insert.setString(1, accountId);
+            insert.setString(2, key);
+            insert.setString(3, photoId);
+            insert.setLong(4, now);
+            insert.executeUpdate();
+        } catch (SQLException e) {
+            if (DUPLICATE_KEY.equals(e.getSQLState())) {
+                throw new IdempotencyKeyTaken();
+            }
+            throw e;
+        }
+    }
+
+    @Override
+    public Optional<Photo> findByIdempotencyKey(String accountId, String idempotencyKey) {
+        return database.query("look up idempotency key " + idempotencyKey, c -> {
+            try (PreparedStatement select = c.prepareStatement("SELECT " + PHOTO_COLUMNS
+                    + " FROM idempotency_keys k JOIN photos p ON p.id = k.photo_id"
+                    + " WHERE k.account_id = ? AND k.idem_key = ? AND p.deleted = FALSE")) {
+                select.setString(1, accountId);
+                select.setString(2, idempotencyKey);
+                try (ResultSet rs = select.executeQuery()) {
+                    return rs.next() ? Optional.of(photo(rs)) : Optional.empty();
+                }
+            }
+        });
+    }
+
+    @Override
+    public Optional<Photo> photo(String id) {
+        return database.query("read photo " + id, c -> livePhoto(c, id));
+    }
+
+    @Override
+    public Page<Photo> photos(String albumId, int limit, String cursor) {
+        Objects.requireNonNull(albumId, "albumId");
+        return page("list the photos of album " + albumId, " AND p.album_id = ?", albumId, limit, cursor);
+    }
+
+    @Override
+    public Page<Photo> timeline(int limit, String cursor) {
+        return page("list the timeline", "", null, limit, cursor);
+    }
+
+    private Page<Photo> page(String what, String albumFilter, String albumId, int limit, String cursor) {
+        if (limit < 1 || limit > MAX_PAGE_SIZE) {
+            throw new IllegalArgumentException("page limit must be 1-" + MAX_PAGE_SIZE + ", not " + limit);
+        }
+        PhotoCursor after = cursor == null ? null : PhotoCursor.decode(cursor);
+        String sql = "SELECT " + PHOTO_COLUMNS + " FROM photos p WHERE p.deleted = FALSE" + albumFilter
+                + (after == null ? "" : AFTER_CURSOR) + PAGE_ORDER;
+        return database.query(what, c -> {
+            try (PreparedStatement select = c.prepareStatement(sql)) {
+                int i = 1;
+                if (albumId != null) {
+                    select.setString(i++, albumId);
+                }
+                if (after != null) {
+                    select.setLong(i++, after.takenAt());
+                    select.setLong(i++, after.takenAt());
+                    select.setString(i++, after.id());
+                }
+                // One more than asked tells whether another page follows.
+                select.setInt(i, limit + 1);
+                List<Photo> items = new ArrayList<>(Math.min(limit + 1, 64));
+                try (ResultSet rs = select.executeQuery()) {
+                    while (rs.next()) {
+                        items.add(photo(rs));
+                    }
+                }
+                if (items.size() <= limit) {
+                    return new Page<>(items, null);
+                }
+                items.remove(limit);
+                Photo last = items.get(limit - 1);
+                return new Page<>(items, new PhotoCursor(last.takenAt().toEpochMilli(), last.id()).encode());
+            }
+        });
+    }
+
+    @Override
+    public Optional<Photo> movePhoto(String id, String albumId, String nodeId) {
+        long now = System.currentTimeMillis();
+        return database.transaction("move photo " + id + " to album " + albumId, c -> {
+            if (!lockLiveAlbum(c, albumId)) {
+                return Optional.empty();
+            }
+            try (PreparedStatement update = c.prepareStatement("UPDATE photos SET album_id = ?, rev = rev + 1,"
+                    + " updated_at = ?, node_id = ? WHERE id = ? AND deleted = FALSE")) {
+                update.setString(1, albumId);
+                update.setLong(2, now);
+                update.setString(3, nodeId);
+                update.setString(4, id);
+                if (update.executeUpdate() == 0) {
+                    return Optional.empty();
+                }
+            }
+            return livePhoto(c, id);
+        });
+    }
+
+    @Override
+    public Optional<List<String>> deletePhoto(String id, String nodeId) {
+        long now = System.currentTimeMillis();
+        return database.transaction("delete photo " + id, c -> {
+            try (PreparedStatement update = c.prepareStatement("UPDATE photos SET deleted = TRUE, rev = rev + 1,"
+                    + " updated_at = ?, node_id = ? WHERE id = ? AND deleted = FALSE")) {
+                update.setLong(1, now);
+                update.setString(2, nodeId);
+                update.setString(3, id);
+                if (update.executeUpdate() == 0) {
+                    return Optional.empty();
+                }
+            }
+            Set<String> candidates = new LinkedHashSet<>();
+            try (PreparedStatement select = c.prepareStatement(
+                    "SELECT blob_id, thumb_blob_id FROM photos WHERE id = ?")) {
+                select.setString(1, id);
+                try (ResultSet rs = select.executeQuery()) {
+                    rs.next();
+                    candidates.add(rs.getString(1));
+                    if (rs.getString(2) != null) {
+                        candidates.add(rs.getString(2));
+                    }
+                }
+            }
+            return Optional.of(unreferenced(c, candidates));
+        });
+    }
+
+    /**
+     * Sets the thumbnail without bumping {@code rev}: thumbnails are local to this node, and a
+     * new clock would make peers treat the record as edited.
+     */
+    @Override
+    public void setThumbnail(String photoId, String thumbBlobId) {
+        database.transaction("set the thumbnail of photo " + photoId, c -> {
+            try (PreparedStatement update = c.prepareStatement(
+                    "UPDATE photos SET thumb_blob_id = ? WHERE id = ? AND deleted = FALSE")) {
+                update.setString(1, thumbBlobId);
+                update.setString(2, photoId);
+                return update.executeUpdate();
+            }
+        });
+    }
+
+    @Override
+    public Optional<BlobRecord> blob(String blobId) {
+        return database.query("read blob record " + blobId, c -> {
+            try (PreparedStatement select = c.prepareStatement("SELECT id, size, cipher_size, segments,"
+                    + " cipher_sha256, origin_node_id, created_at, signature FROM blobs WHERE id = ?")) {
+                select.setString(1, blobId);
+                try (ResultSet rs = select.executeQuery()) {
+                    if (!rs.next()) {
+                        return Optional.empty();
+                    }
+                    BlobManifest manifest = new BlobManifest(rs.getString(1), rs.getLong(2), rs.getLong(3),
+                            rs.getInt(4), rs.getString(5), rs.getString(6), Instant.ofEpochMilli(rs.getLong(7)));
+                    return Optional.of(new BlobRecord(manifest, rs.getBytes(8)));
+                }
+            }
+        });
+    }
+
+    /**
+     * Also true when there is no record but nothing references the id either (thumbnails have
+     * no record), so the caller may remove the file.
+     */
+    @Override
+    public boolean deleteBlobRecordIfUnreferenced(String blobId) {
+        return database.transaction("delete blob record " + blobId, c -> {
+            // Delete first: the exclusive lock waits for any upload still holding the record (see
+            // insertBlobIfAbsent), and the reference check below then sees its photo.
+            try (PreparedStatement delete = c.prepareStatement("DELETE FROM blobs WHERE id = ?")) {
+                delete.setString(1, blobId);
+                delete.executeUpdate();
+            }
+            if (isReferenced(c, blobId)) {
+                c.rollback();
+                return false;
+            }
+            return true;
+        });
+    }
+
+    @Override
+    public VaultStats stats() {
+        return database.query("count albums, photos and blobs", c -> {
+            try (Statement statement = c.createStatement();
+                    ResultSet rs = statement.executeQuery("SELECT"
+                            + " (SELECT COUNT(*) FROM albums WHERE deleted = FALSE),"
+                            + " (SELECT COUNT(*) FROM photos WHERE deleted = FALSE),"
+                            + " (SELECT COUNT(*) FROM blobs),"
+                            + " (SELECT COALESCE(SUM(cipher_size), 0) FROM blobs),"
+                            + " (SELECT COUNT(*) FROM accounts WHERE deleted = FALSE)"
+                            + " FROM SYSIBM.SYSDUMMY1")) {
+                rs.next();
+                return new VaultStats(rs.getLong(1), rs.getLong(2), rs.getLong(3), rs.getLong(4), rs.getLong(5));
+            }
+        });
+    }
+
+    @Override
+    public int purgeIdempotencyKeys(Instant before) {
+        return database.transaction("purge idempotency keys", c -> {
+            try (PreparedStatement delete = c.prepareStatement(
+                    "DELETE FROM idempotency_keys WHERE created_at < ?")) {
+                delete.setLong(1, before.toEpochMilli());
+                return delete.executeUpdate();
+            }
+        });
+    }
+
+    private static Optional<Album> album(Connection c, String id) throws SQLException {
+        try (PreparedStatement select = c.prepareStatement(ONE_ALBUM)) {
+            select.setString(1, id);
+            select.setString(2, id);
+            try (ResultSet rs = select.executeQuery()) {
+                return rs.next() ? Optional.of(album(rs)) : Optional.empty();
+            }
+        }
+    }
+
+    private static Optional<Photo> livePhoto(Connection c, String id) throws SQLException {
+        try (PreparedStatement select = c.prepareStatement(
+                "SELECT " + PHOTO_COLUMNS + " FROM photos p WHERE p.id = ? AND p.deleted = FALSE")) {
+            select.setString(1, id);
+            try (ResultSet rs = select.executeQuery()) {
+                return rs.next() ? Optional.of(photo(rs)) : Optional.empty();
+            }
+        }
+    }
+
+    /** The candidates no live photo uses as its blob or its thumbnail. */
+    private static List<String> unreferenced(Connection c, Set<String> candidates) throws SQLException {
+        List<String> unreferenced = new ArrayList<>();
+        for (String blobId : candidates) {
+            if (!isReferenced(c, blobId)) {
+                unreferenced.add(blobId);
+            }
+        }
+        return unreferenced;
+    }
+
+    private static boolean isReferenced(Connection c, String blobId) throws SQLException {
+        try (PreparedStatement byBlob = c.prepareStatement(
+                "SELECT 1 FROM photos WHERE blob_id = ? AND deleted = FALSE FETCH FIRST ROW ONLY");
+                PreparedStatement byThumb = c.prepareStatement(
+                        "SELECT 1 FROM photos WHERE thumb_blob_id = ? AND deleted = FALSE FETCH FIRST ROW ONLY")) {
+            return exists(byBlob, blobId) || exists(byThumb, blobId);
+        }
+    }
+
+    private static boolean exists(PreparedStatement select, String value) throws SQLException {
+        select.setString(1, value);
+        try (ResultSet rs = select.executeQuery()) {
+            return rs.next();
+        }
+    }
+
+    private static Album album(ResultSet rs) throws SQLException {
+        return new Album(rs.getString(1), rs.getString(2), Instant.ofEpochMilli(rs.getLong(3)),
+                Instant.ofEpochMilli(rs.getLong(4)), rs.getLong(5), rs.getString(6), rs.getLong(7), rs.getString(8));
+    }
+
+    private static Photo photo(ResultSet rs) throws SQLException {
+        return new Photo(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5),
+                rs.getLong(6), nullableInt(rs, 7), nullableInt(rs, 8), Instant.ofEpochMilli(rs.getLong(9)),
+                Instant.ofEpochMilli(rs.getLong(10)), Instant.ofEpochMilli(rs.getLong(11)), rs.getLong(12),
+                rs.getString(13), rs.getString(14), rs.getString(15));
+    }
+
+    private static Integer nullableInt(ResultSet rs, int column) throws SQLException {
+        int value = rs.getInt(column);
+        return rs.wasNull() ? null : value;
+    }
+
+    private static void setNullableInt(PreparedStatement statement, int index, Integer value) throws SQLException {
+        if (value == null) {
+            statement.setNull(index, Types.INTEGER);
+        } else {
+            statement.setInt(index, value);
+        }
+    }
+
+    /** Signals, inside the transaction, that a concurrent upload took the idempotency key first. */
+    private static final class IdempotencyKeyTaken extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        IdempotencyKeyTaken() {
+            super("idempotency key taken", null, false, false);
+        }
+    }
+}
