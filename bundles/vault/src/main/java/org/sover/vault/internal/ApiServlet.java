@@ -1,0 +1,744 @@
+package org.sover.vault.internal;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.URI;
+import java.net.URLDecoder;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.NoSuchFileException;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Supplier;
+
+import javax.servlet.Servlet;
+import javax.servlet.http.HttpServlet;
+import javax.servlet.http.HttpServletRequest;
+import javax.servlet.http.HttpServletResponse;
+
+import org.osgi.framework.BundleContext;
+import org.osgi.framework.Version;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Modified;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.metatype.annotations.Designate;
+import org.sover.api.Ids;
+import org.sover.api.crypto.NodeIdentity;
+import org.sover.api.crypto.VaultCipher;
+import org.sover.api.storage.BlobStore;
+import org.sover.api.storage.ConflictException;
+import org.sover.api.storage.InsufficientStorageException;
+import org.sover.api.storage.Page;
+import org.sover.api.storage.StorageException;
+import org.sover.api.vault.Account;
+import org.sover.api.vault.AccountStore;
+import org.sover.api.vault.AddedPhoto;
+import org.sover.api.vault.Album;
+import org.sover.api.vault.Photo;
+import org.sover.api.vault.VaultRepository;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+/**
+ * The vault's REST API under {@code /v1} (see docs/API.md). Routing, authentication and
+ * error mapping live here; uploads go through {@link PhotoIngest}.
+ */
+@Component(service = Servlet.class, configurationPid = "org.sover.vault", property = {
+    "osgi.http.whiteboard.servlet.pattern=/v1/*", "osgi.http.whiteboard.servlet.name=sover-vault-api",
+    "osgi.http.whiteboard.servlet.asyncSupported=false"})
+@Designate(ocd = VaultConfig.class)
+public final class ApiServlet extends HttpServlet {
+    private static final long serialVersionUID = 1L;
+    private static final Logger LOG = LoggerFactory.getLogger(ApiServlet.class);
+    static final String SESSION_COOKIE = "sover_session";
+    private static final Set<String> WRITE_METHODS = Set.of("POST", "PUT", "PATCH", "DELETE");
+
+    private final transient VaultRepository repository;
+    private final transient AccountStore accountStore;
+    private final transient BlobStore blobs;
+    private final transient VaultCipher cipher;
+    private final transient NodeIdentity identity;
+    private final transient AccountsService accounts;
+    private final transient PhotoIngest ingest;
+    private final transient LoginThrottle throttle;
+    private final transient Clock clock;
+    private final String version;
+    private transient volatile VaultConfig config;
+
+    @Activate
+    public ApiServlet(@Reference VaultRepository repository, @Reference AccountStore accountStore,
+            @Reference BlobStore blobs, @Reference VaultCipher cipher, @Reference NodeIdentity identity,
+            @Reference AccountsService accounts, VaultConfig config, BundleContext context) {
+        this(repository, accountStore, blobs, cipher, identity, accounts, config, Clock.systemUTC(),
+                versionOf(context.getBundle().getVersion()));
+        announce();
+    }
+
+    ApiServlet(VaultRepository repository, AccountStore accountStore, BlobStore blobs, VaultCipher cipher,
+            NodeIdentity identity, AccountsService accounts, VaultConfig config, Clock clock, String version) {
+        this.repository = repository;
+        this.accountStore = accountStore;
+        this.blobs = blobs;
+        this.cipher = cipher;
+        this.identity = identity;
+        this.accounts = accounts;
+        this.config = config;
+        this.clock = clock;
+        this.version = version;
+        this.ingest = new PhotoIngest(repository, blobs, cipher, identity, clock, config.thumbnailMaxSourceBytes());
+        this.throttle = new LoginThrottle(clock, config.maxFailuresPerUser(), config.maxFailuresPerAddress());
+    }
+
+    @Modified
+    void modified(VaultConfig newConfig) {
+        this.config = newConfig;
+        ingest.thumbnailMaxSourceBytes(newConfig.thumbnailMaxSourceBytes());
+        throttle.limits(newConfig.maxFailuresPerUser(), newConfig.maxFailuresPerAddress());
+    }
+
+    private static String versionOf(Version v) {
+        String base = v.getMajor() + "." + v.getMinor() + "." + v.getMicro();
+        return v.getQualifier().isEmpty() ? base : base + "-" + v.getQualifier();
+    }
+
+    private void announce() {
+        String port = System.getProperty("sover.http.port", "8181");
+        String msg = "Sover node " + identity.nodeId() + " is serving the web UI at http://127.0.0.1:" + port + "/";
+        LOG.info(msg);
+        System.out.println(msg);
+    }
+
+    @Override
+    protected void service(HttpServletRequest req, HttpServletResponse resp) throws IOException {
+        resp.setHeader("X-Content-Type-Options", "nosniff");
+        resp.setHeader("Referrer-Policy", "no-referrer");
+        resp.setHeader("Cache-Control", "no-store");
+        try {
+            if (applyCors(req, resp)) {
+                return;
+            }
+            route(req, resp, segments(req));
+        } catch (ApiException e) {
+            sendError(resp, e.status, e.code, e.getMessage());
+        } catch (InsufficientStorageException e) {
+            LOG.warn("disk full: {}", e.getMessage());
+            sendError(resp, 507, "insufficient_storage",
+                    "The node's disk is full; nothing was stored. Free some space or add a disk, then try again.");
+        } catch (ConflictException e) {
+            sendError(resp, 409, "conflict", e.getMessage());
+        } catch (StorageException e) {
+            LOG.error("storage failed", e);
+            sendError(resp, 503, "unavailable", "The node's database is not available right now; try again shortly.");
+        } catch (NoSuchFileException e) {
+            LOG.error("a photo's data is missing on disk: {}", e.getFile());
+            sendError(resp, 404, "not_found", "This photo's data is not on this node.");
+        } catch (IOException e) {
+            // Mostly a client that went away mid-transfer; nothing to answer then.
+            LOG.debug("I/O during {} {}: {}", req.getMethod(), req.getRequestURI(), e.toString());
+            sendError(resp, 400, "bad_request", "The request could not be read completely: " + e.getMessage());
+        } catch (RuntimeException e) {
+            LOG.error("unexpected failure in {} {}", req.getMethod(), req.getRequestURI(), e);
+            sendError(resp, 500, "internal", "Something went wrong on the node; the log has the details.");
+        }
+    }
+
+    private static List<String> segments(HttpServletRequest req) {
+        String path = req.getPathInfo();
+        List<String> out = new ArrayList<>();
+        if (path != null) {
+            for (String s : path.split("/")) {
+                if (!s.isEmpty()) {
+                    out.add(s);
+                }
+            }
+        }
+        return out;
+    }
+
+    private void route(HttpServletRequest req, HttpServletResponse resp, List<String> seg) throws IOException {
+        String method = req.getMethod();
+        String first = seg.isEmpty() ? "" : seg.get(0);
+        int n = seg.size();
+        switch (first) {
+            case "health" -> {
+                only(n == 1, method, "GET");
+                Map<String, Object> m = new LinkedHashMap<>();
+                m.put("status", "UP");
+                m.put("nodeId", identity.nodeId());
+                m.put("version", version);
+                send(resp, 200, m);
+            }
+            case "setup" -> {
+                only(n == 1, method, "GET", "POST");
+                if (method.equals("GET")) {
+                    send(resp, 200, Map.of("setupPending", accounts.setupPending()));
+                } else {
+                    setup(req, resp);
+                }
+            }
+            case "session" -> {
+                only(n == 1, method, "GET", "POST", "DELETE");
+                switch (method) {
+                    case "POST" -> login(req, resp);
+                    case "GET" -> send(resp, 200, Json.account(authenticate(req)));
+                    default -> logout(req, resp);
+                }
+            }
+            case "accounts" -> {
+                only(n == 1, method, "GET", "POST");
+                Account me = authenticate(req);
+                if (!me.isAdmin()) {
+                    throw new ApiException(403, "forbidden", "Only an admin can manage accounts.");
+                }
+                if (method.equals("GET")) {
+                    send(resp, 200, accounts.list().stream().map(Json::account).toList());
+                } else {
+                    createAccount(req, resp);
+                }
+            }
+            case "albums" -> albums(req, resp, seg, authenticate(req));
+            case "timeline" -> {
+                only(n == 1, method, "GET");
+                authenticate(req);
+                int limit = limit(req);
+                sendPage(resp, () -> repository.timeline(limit, cursor(req)));
+            }
+            case "photos" -> photos(req, resp, seg, authenticate(req));
+            default -> throw ApiException.notFound("There is no API route " + req.getRequestURI() + ".");
+        }
+    }
+
+    /** Throws 404 when the route shape is wrong and 405 when the method is not one of {@code allowed}. */
+    private static void only(boolean shapeMatches, String method, String... allowed) {
+        if (!shapeMatches) {
+            throw ApiException.notFound("There is no such API route.");
+        }
+        for (String a : allowed) {
+            if (a.equals(method)) {
+                return;
+            }
+        }
+        throw new ApiException(405, "method_not_allowed", method + " is not allowed here; use " + String.join(", ", allowed) + ".");
+    }
+
+    // ---- setup, sessions, accounts -------------------------------------------------------
+
+    private void setup(HttpServletRequest req, HttpServletResponse resp) throws IOException {
+        JsonNode body = jsonBody(req);
+        String address = req.getRemoteAddr();
+        long wait = throttle.retryAfterSeconds("", address);
+        if (wait > 0) {
+            throw rateLimited(resp, wait);
+        }
+        if (!accounts.setupPending()) {
+            throw new ApiException(409, "setup_done", "This node is already set up; log in instead.");
+        }
+        String username = Names.username(Json.text(body, "username"));
+        char[] password = Names.password(Json.text(body, "password"));
+        Optional<Account> created;
+        try {
+            created = accounts.completeSetup(Json.text(body, "setupCode"), username, password);
+        } catch (ApiException e) {
+            throttle.failed("", address);
+            throw e;
+        }
+        Account account = created.orElseThrow(
+                () -> new ApiException(409, "setup_done", "This node is already set up; log in instead."));
+        startSession(req, resp, account);
+        send(resp, 201, Json.account(account));
+    }
+
+    private void login(HttpServletRequest req, HttpServletResponse resp) throws IOException {
+        JsonNode body = jsonBody(req);
+        String username = Json.text(body, "username");
+        String password = Json.text(body, "password");
+        if (username == null || password == null) {
+            throw ApiException.badRequest("bad_request", "Send {\"username\": ..., \"password\": ...}.");
+        }
+        String address = req.getRemoteAddr();
+        long wait = throttle.retryAfterSeconds(username, address);
+        if (wait > 0) {
+            throw rateLimited(resp, wait);
+        }
+        Optional<Account> account = accounts.authenticate(username, password.toCharArray());
+        if (account.isEmpty()) {
+            throttle.failed(username, address);
+            throw new ApiException(401, "bad_credentials", "The username or password is not right.");
+        }
+        throttle.succeeded(username);
+        startSession(req, resp, account.get());
+        send(resp, 200, Json.account(account.get()));
+    }
+
+    private static ApiException rateLimited(HttpServletResponse resp, long seconds) {
+        resp.setHeader("Retry-After", Long.toString(seconds));
+        return new ApiException(429, "rate_limited",
+                "Too many failed attempts; try again in " + seconds + " seconds.");
+    }
+
+    private void startSession(HttpServletRequest req, HttpServletResponse resp, Account account) {
+        String token = SecretTokens.newToken("");
+        Duration validity = Duration.ofDays(config.sessionDays());
+        accountStore.createSession(SecretTokens.hash(token), account.id(), clock.instant().plus(validity));
+        resp.addHeader("Set-Cookie", SESSION_COOKIE + "=" + token + "; Path=/; Max-Age=" + validity.toSeconds()
+                + "; HttpOnly; SameSite=Strict" + (req.isSecure() ? "; Secure" : ""));
+    }
+
+    private void logout(HttpServletRequest req, HttpServletResponse resp) {
+        String token = cookie(req);
+        if (token != null) {
+            checkOrigin(req);
+            accountStore.deleteSession(SecretTokens.hash(token));
+        }
+        resp.addHeader("Set-Cookie", SESSION_COOKIE + "=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict"
+                + (req.isSecure() ? "; Secure" : ""));
+        resp.setStatus(204);
+    }
+
+    private void createAccount(HttpServletRequest req, HttpServletResponse resp) throws IOException {
+        JsonNode body = jsonBody(req);
+        String username = Names.username(Json.text(body, "username"));
+        char[] password = Names.password(Json.text(body, "password"));
+        String role = Optional.ofNullable(Json.text(body, "role")).orElse(Account.MEMBER);
+        if (!role.equals(Account.ADMIN) && !role.equals(Account.MEMBER)) {
+            throw ApiException.badRequest("bad_request", "\"role\" is \"admin\" or \"member\".");
+        }
+        try {
+            send(resp, 201, Json.account(accounts.create(username, password, role)));
+        } catch (ConflictException e) {
+            throw new ApiException(409, "username_taken", "The username \"" + username + "\" is taken.");
+        }
+    }
+
+    /** The account behind the request's bearer token or session cookie; 401 when there is none. */
+    private Account authenticate(HttpServletRequest req) {
+        String auth = req.getHeader("Authorization");
+        if (auth != null && auth.regionMatches(true, 0, "Bearer ", 0, 7)) {
+            return accountStore.tokenAccount(SecretTokens.hash(auth.substring(7).strip()))
+                    .orElseThrow(() -> new ApiException(401, "unauthenticated", "That API token is not valid (any more)."));
+        }
+        String token = cookie(req);
+        if (token == null) {
+            throw new ApiException(401, "unauthenticated", "Log in first.");
+        }
+        Account account = accountStore.sessionAccount(SecretTokens.hash(token), clock.instant())
+                .orElseThrow(() -> new ApiException(401, "unauthenticated", "Your session has ended; log in again."));
+        if (WRITE_METHODS.contains(req.getMethod())) {
+            checkOrigin(req);
+        }
+        return account;
+    }
+
+    /**
+     * Cookie-authenticated writes must come from this node's own pages: SameSite=Strict keeps
+     * the cookie off other sites' requests, and this check also covers older browsers.
+     */
+    private void checkOrigin(HttpServletRequest req) {
+        String origin = req.getHeader("Origin");
+        if (origin == null || isAllowedOrigin(origin)) {
+            return;
+        }
+        try {
+            URI o = URI.create(origin);
+            String host = req.getHeader("Host");
+            if (host != null && host.equalsIgnoreCase(o.getRawAuthority())) {
+                return;
+            }
+        } catch (IllegalArgumentException e) {
+            // fall through: an unparseable origin is not ours
+        }
+        throw new ApiException(403, "forbidden", "Requests from " + origin + " may not change this vault.");
+    }
+
+    private static String cookie(HttpServletRequest req) {
+        String header = req.getHeader("Cookie");
+        if (header == null) {
+            return null;
+        }
+        for (String part : header.split(";")) {
+            String p = part.strip();
+            if (p.startsWith(SESSION_COOKIE + "=")) {
+                String v = p.substring(SESSION_COOKIE.length() + 1);
+                return v.isEmpty() ? null : v;
+            }
+        }
+        return null;
+    }
+
+    private boolean isAllowedOrigin(String origin) {
+        for (String allowed : config.allowedOrigins()) {
+            if (allowed.strip().equalsIgnoreCase(origin)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** CORS only for configured origins; true when the request was a preflight and is answered. */
+    private boolean applyCors(HttpServletRequest req, HttpServletResponse resp) {
+        String origin = req.getHeader("Origin");
+        if (origin == null || !isAllowedOrigin(origin)) {
+            return false;
+        }
+        resp.setHeader("Access-Control-Allow-Origin", origin);
+        resp.setHeader("Access-Control-Allow-Credentials", "true");
+        resp.addHeader("Vary", "Origin");
+        if (req.getMethod().equals("OPTIONS")) {
+            resp.setHeader("Access-Control-Allow-Methods", "GET, POST, PATCH, DELETE");
+            resp.setHeader("Access-Control-Allow-Headers",
+                    "Content-Type, Authorization, X-Filename, Idempotency-Key, Range, If-None-Match");
+            resp.setHeader("Access-Control-Max-Age", "600");
+            resp.setStatus(204);
+            return true;
+        }
+        return false;
+    }
+
+    // ---- albums -----------------------------------------------------------------------------
+
+    private void albums(HttpServletRequest req, HttpServletResponse resp, List<String> seg, Account me)
+            throws IOException {
+        String method = req.getMethod();
+        if (seg.size() == 1) {
+            only(true, method, "GET", "POST");
+            if (method.equals("GET")) {
+                send(resp, 200, repository.albums().stream().map(Json::album).toList());
+            } else {
+                String name = Names.albumName(Json.text(jsonBody(req), "name"));
+                send(resp, 201, Json.album(repository.createAlbum(name, identity.nodeId())));
+            }
+            return;
+        }
+        String id = id(seg.get(1), "album");
+        if (seg.size() == 2) {
+            only(true, method, "GET", "PATCH", "DELETE");
+            switch (method) {
+                case "GET" -> send(resp, 200, Json.album(album(id)));
+                case "PATCH" -> {
+                    String name = Names.albumName(Json.text(jsonBody(req), "name"));
+                    Album renamed = repository.renameAlbum(id, name, identity.nodeId())
+                            .orElseThrow(() -> ApiException.notFound("There is no album " + id + "."));
+                    send(resp, 200, Json.album(renamed));
+                }
+                default -> {
+                    List<String> unreferenced = repository.deleteAlbum(id, identity.nodeId())
+                            .orElseThrow(() -> ApiException.notFound("There is no album " + id + "."));
+                    unreferenced.forEach(ingest::collect);
+                    resp.setStatus(204);
+                }
+            }
+            return;
+        }
+        only(seg.size() == 3 && seg.get(2).equals("photos"), method, "GET", "POST");
+        if (method.equals("GET")) {
+            album(id);
+            int limit = limit(req);
+            sendPage(resp, () -> repository.photos(id, limit, cursor(req)));
+        } else {
+            album(id);
+            upload(req, resp, id, me);
+        }
+    }
+
+    private Album album(String id) {
+        return repository.album(id).orElseThrow(() -> ApiException.notFound("There is no album " + id + "."));
+    }
+
+    // ---- photos -------------------------------------------------------------------------------
+
+    private void upload(HttpServletRequest req, HttpServletResponse resp, String albumId, Account me)
+            throws IOException {
+        long max = config.maxUploadBytes();
+        long declared = req.getContentLengthLong();
+        if (declared > max && !isMultipart(req)) {
+            throw new ApiException(413, "too_large",
+                    "The upload has " + declared + " bytes; the limit is " + max + " (maxUploadBytes in etc/org.sover.vault.cfg).");
+        }
+        String key = idempotencyKey(req);
+        String contentType = Optional.ofNullable(req.getContentType()).orElse("").strip();
+        if (isMultipart(req)) {
+            uploadMultipart(req, resp, albumId, me, key, contentType, max);
+            return;
+        }
+        String mediaType = contentType.split(";")[0].strip().toLowerCase(Locale.ROOT);
+        if (!(mediaType.startsWith("image/") || mediaType.startsWith("video/")
+                || mediaType.equals("application/octet-stream"))) {
+            throw new ApiException(415, "unsupported_media_type", mediaType.isEmpty()
+                    ? "Send the photo with its Content-Type (e.g. image/jpeg), or as multipart/form-data."
+                    : "Content-Type " + mediaType + " is not a photo or video.");
+        }
+        if (key != null) {
+            Optional<Photo> earlier = repository.findByIdempotencyKey(me.id(), key);
+            if (earlier.isPresent()) {
+                send(resp, 200, Json.photo(earlier.get()));
+                return;
+            }
+        }
+        String filename = Names.filename(decodeFilename(req.getHeader("X-Filename")));
+        AddedPhoto added = ingest.ingest(new PhotoIngest.Upload(albumId, filename, mediaType, req.getInputStream(),
+                max, me.id(), me.username(), key));
+        send(resp, added.created() ? 201 : 200, Json.photo(added.photo()));
+    }
+
+    private void uploadMultipart(HttpServletRequest req, HttpServletResponse resp, String albumId, Account me,
+            String key, String contentType, long max) throws IOException {
+        MultipartReader reader = new MultipartReader(req.getInputStream(), MultipartReader.boundaryOf(contentType));
+        List<Map<String, Object>> out = new ArrayList<>();
+        boolean anyCreated = false;
+        int index = 0;
+        for (MultipartReader.Part part = reader.next(); part != null; part = reader.next()) {
+            if (part.filename() == null) {
+                continue; // a plain form field
+            }
+            String partKey = key == null ? null : key + "#" + index;
+            index++;
+            Optional<Photo> earlier = partKey == null ? Optional.empty()
+                    : repository.findByIdempotencyKey(me.id(), partKey);
+            if (earlier.isPresent()) {
+                out.add(Json.photo(earlier.get()));
+                continue;
+            }
+            String filename = Names.filename(part.filename());
+            String type = part.contentType().split(";")[0].strip().toLowerCase(Locale.ROOT);
+            AddedPhoto added = ingest.ingest(new PhotoIngest.Upload(albumId, filename, type, part.body(), max,
+                    me.id(), me.username(), partKey));
+            anyCreated |= added.created();
+            out.add(Json.photo(added.photo()));
+        }
+        if (index == 0) {
+            throw ApiException.badRequest("bad_request", "The multipart body has no file parts.");
+        }
+        send(resp, anyCreated ? 201 : 200, out);
+    }
+
+    private static boolean isMultipart(HttpServletRequest req) {
+        String ct = req.getContentType();
+        return ct != null && ct.toLowerCase(Locale.ROOT).startsWith("multipart/form-data");
+    }
+
+    private static String idempotencyKey(HttpServletRequest req) {
+        String key = req.getHeader("Idempotency-Key");
+        if (key == null) {
+            return null;
+        }
+        key = key.strip();
+        if (key.isEmpty() || key.length() > 128 || !key.chars().allMatch(c -> c > 0x20 && c < 0x7f)) {
+            throw ApiException.badRequest("bad_request", "Idempotency-Key must be 1-128 printable ASCII characters.");
+        }
+        return key;
+    }
+
+    private static String decodeFilename(String header) {
+        if (header == null) {
+            return null;
+        }
+        try {
+            return URLDecoder.decode(header.replace("+", "%2B"), StandardCharsets.UTF_8);
+        } catch (IllegalArgumentException e) {
+            throw ApiException.badRequest("invalid_filename", "X-Filename must be percent-encoded UTF-8.");
+        }
+    }
+
+    private void photos(HttpServletRequest req, HttpServletResponse resp, List<String> seg, Account me)
+            throws IOException {
+        String method = req.getMethod();
+        if (seg.size() < 2) {
+            throw ApiException.notFound("There is no such API route.");
+        }
+        String id = id(seg.get(1), "photo");
+        if (seg.size() == 2) {
+            only(true, method, "GET", "PATCH", "DELETE");
+            switch (method) {
+                case "GET" -> send(resp, 200, Json.photo(photo(id)));
+                case "PATCH" -> {
+                    photo(id);
+                    String target = Json.text(jsonBody(req), "albumId");
+                    if (target == null) {
+                        throw ApiException.badRequest("bad_request", "Send {\"albumId\": ...} to move the photo.");
+                    }
+                    String albumId = id(target, "album");
+                    album(albumId);
+                    Photo moved = repository.movePhoto(id, albumId, identity.nodeId())
+                            .orElseThrow(() -> ApiException.notFound("The photo or the album is gone."));
+                    send(resp, 200, Json.photo(moved));
+                }
+                default -> {
+                    List<String> unreferenced = repository.deletePhoto(id, identity.nodeId())
+                            .orElseThrow(() -> ApiException.notFound("There is no photo " + id + "."));
+                    unreferenced.forEach(ingest::collect);
+                    resp.setStatus(204);
+                }
+            }
+            return;
+        }
+        only(seg.size() == 3 && (seg.get(2).equals("original") || seg.get(2).equals("thumbnail")), method,
+                "GET", "HEAD");
+        Photo photo = photo(id);
+        if (seg.get(2).equals("original")) {
+            sendOriginal(req, resp, photo);
+        } else {
+            sendThumbnail(req, resp, photo);
+        }
+    }
+
+    private Photo photo(String id) {
+        return repository.photo(id).orElseThrow(() -> ApiException.notFound("There is no photo " + id + "."));
+    }
+
+    private void sendOriginal(HttpServletRequest req, HttpServletResponse resp, Photo photo) throws IOException {
+        String etag = "\"" + photo.blobId().substring(0, Math.min(32, photo.blobId().length())) + "\"";
+        resp.setHeader("ETag", etag);
+        resp.setHeader("Accept-Ranges", "bytes");
+        resp.setHeader("Cache-Control", "private, max-age=31536000, immutable");
+        if (etag.equals(req.getHeader("If-None-Match"))) {
+            resp.setStatus(304);
+            return;
+        }
+        long size = photo.size();
+        Range range = size == 0 ? null : parseRange(req, resp, size);
+        resp.setContentType(photo.contentType());
+        resp.setHeader("Content-Disposition", "attachment; filename*=UTF-8''"
+                + URLEncoder.encode(photo.filename(), StandardCharsets.UTF_8).replace("+", "%20"));
+        long start = 0;
+        long length = size;
+        if (range != null) {
+            start = range.start();
+            length = range.length();
+            resp.setStatus(206);
+            resp.setHeader("Content-Range", "bytes " + range.start() + "-" + range.end() + "/" + size);
+        } else {
+            resp.setStatus(200);
+        }
+        resp.setContentLengthLong(length);
+        if (req.getMethod().equals("HEAD")) {
+            return;
+        }
+        try (InputStream in = cipher.decrypt(blobs.openChannel(photo.blobId()), start)) {
+            copy(in, resp.getOutputStream(), length);
+        }
+    }
+
+    private static Range parseRange(HttpServletRequest req, HttpServletResponse resp, long size) {
+        try {
+            return Range.parse(req.getHeader("Range"), size);
+        } catch (ApiException e) {
+            resp.setHeader("Content-Range", "bytes */" + size);
+            throw e;
+        }
+    }
+
+    private void sendThumbnail(HttpServletRequest req, HttpServletResponse resp, Photo photo) throws IOException {
+        if (photo.thumbBlobId() == null) {
+            throw new ApiException(404, "no_thumbnail", "There is no thumbnail for \"" + photo.filename()
+                    + "\" (videos and formats like HEIC get none).");
+        }
+        String etag = "\"t-" + photo.thumbBlobId().substring(0, Math.min(32, photo.thumbBlobId().length())) + "\"";
+        resp.setHeader("ETag", etag);
+        resp.setHeader("Cache-Control", "private, max-age=31536000, immutable");
+        if (etag.equals(req.getHeader("If-None-Match"))) {
+            resp.setStatus(304);
+            return;
+        }
+        resp.setContentType("image/jpeg");
+        if (req.getMethod().equals("HEAD")) {
+            return;
+        }
+        byte[] jpeg;
+        try (InputStream in = cipher.decrypt(blobs.open(photo.thumbBlobId()))) {
+            jpeg = in.readAllBytes();
+        }
+        resp.setContentLength(jpeg.length);
+        resp.getOutputStream().write(jpeg);
+    }
+
+    private static void copy(InputStream in, OutputStream out, long length) throws IOException {
+        byte[] buf = new byte[256 * 1024];
+        long left = length;
+        while (left > 0) {
+            int n = in.read(buf, 0, (int) Math.min(buf.length, left));
+            if (n < 0) {
+                throw new IOException("the stored photo ended early");
+            }
+            out.write(buf, 0, n);
+            left -= n;
+        }
+    }
+
+    // ---- small helpers -------------------------------------------------------------------
+
+    private static String id(String raw, String what) {
+        if (!Ids.isWellFormed(raw)) {
+            throw ApiException.notFound("There is no " + what + " " + raw + ".");
+        }
+        return raw;
+    }
+
+    private static JsonNode jsonBody(HttpServletRequest req) throws IOException {
+        String ct = Optional.ofNullable(req.getContentType()).orElse("").toLowerCase(Locale.ROOT);
+        if (!ct.startsWith("application/json")) {
+            throw new ApiException(415, "unsupported_media_type", "Send the body as application/json.");
+        }
+        return Json.read(req.getInputStream());
+    }
+
+    private static int limit(HttpServletRequest req) {
+        String raw = req.getParameter("limit");
+        if (raw == null || raw.isEmpty()) {
+            return 100;
+        }
+        try {
+            int limit = Integer.parseInt(raw);
+            if (limit >= 1 && limit <= 500) {
+                return limit;
+            }
+        } catch (NumberFormatException e) {
+            // fall through
+        }
+        throw ApiException.badRequest("bad_request", "limit is a number from 1 to 500.");
+    }
+
+    private static String cursor(HttpServletRequest req) {
+        String c = req.getParameter("cursor");
+        return c == null || c.isEmpty() ? null : c;
+    }
+
+    private void sendPage(HttpServletResponse resp, Supplier<Page<Photo>> query) throws IOException {
+        Page<Photo> page;
+        try {
+            page = query.get();
+        } catch (IllegalArgumentException e) {
+            throw ApiException.badRequest("bad_cursor", "That cursor is not valid; start again without one.");
+        }
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("items", page.items().stream().map(Json::photo).toList());
+        m.put("next", page.next());
+        send(resp, 200, m);
+    }
+
+    private static void send(HttpServletResponse resp, int status, Object body) throws IOException {
+        resp.setStatus(status);
+        resp.setContentType("application/json");
+        resp.setCharacterEncoding("UTF-8");
+        Json.MAPPER.writeValue(resp.getOutputStream(), body);
+    }
+
+    private static void sendError(HttpServletResponse resp, int status, String code, String message)
+            throws IOException {
+        if (resp.isCommitted()) {
+            return;
+        }
+        resp.resetBuffer();
+        send(resp, status, Json.error(code, message));
+    }
+}

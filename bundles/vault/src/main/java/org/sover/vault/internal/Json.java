@@ -1,0 +1,102 @@
+package org.sover.vault.internal;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import org.sover.api.vault.Account;
+import org.sover.api.vault.Album;
+import org.sover.api.vault.Photo;
+
+/** The API's JSON shapes, in one place so docs/API.md has one thing to match. */
+final class Json {
+    static final ObjectMapper MAPPER = new ObjectMapper();
+    static final int MAX_BODY = 64 * 1024;
+
+    private Json() {
+    }
+
+    static JsonNode read(InputStream in) {
+        try {
+            byte[] body = in.readNBytes(MAX_BODY + 1);
+            if (body.length > MAX_BODY) {
+                throw new ApiException(413, "too_large", "A JSON body may have at most " + MAX_BODY + " bytes.");
+            }
+            JsonNode node = MAPPER.readTree(body);
+            if (node == null || !node.isObject()) {
+                throw ApiException.badRequest("bad_json", "The body must be a JSON object.");
+            }
+            return node;
+        } catch (JsonProcessingException e) {
+            throw ApiException.badRequest("bad_json", "The body is not valid JSON: " + e.getOriginalMessage());
+        } catch (IOException e) {
+            throw ApiException.badRequest("bad_request", "The body could not be read: " + e.getMessage());
+        }
+    }
+
+    /** A string field, or null when absent; a field of another type is a 400. */
+    static String text(JsonNode body, String field) {
+        JsonNode v = body.get(field);
+        if (v == null || v.isNull()) {
+            return null;
+        }
+        if (!v.isTextual()) {
+            throw ApiException.badRequest("bad_request", "\"" + field + "\" must be a string.");
+        }
+        return v.asText();
+    }
+
+    static Map<String, Object> album(Album a) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("id", a.id());
+        m.put("name", a.name());
+        m.put("createdAt", time(a.createdAt()));
+        m.put("updatedAt", time(a.updatedAt()));
+        m.put("photoCount", a.photoCount());
+        m.put("coverPhotoId", a.coverPhotoId());
+        return m;
+    }
+
+    static Map<String, Object> photo(Photo p) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("id", p.id());
+        m.put("albumId", p.albumId());
+        m.put("filename", p.filename());
+        m.put("contentType", p.contentType());
+        m.put("size", p.size());
+        m.put("width", p.width());
+        m.put("height", p.height());
+        m.put("takenAt", time(p.takenAt()));
+        m.put("uploadedAt", time(p.uploadedAt()));
+        m.put("updatedAt", time(p.updatedAt()));
+        m.put("hasThumbnail", p.thumbBlobId() != null);
+        m.put("uploadedBy", p.uploadedBy());
+        return m;
+    }
+
+    static Map<String, Object> account(Account a) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("id", a.id());
+        m.put("username", a.username());
+        m.put("role", a.role());
+        m.put("createdAt", time(a.createdAt()));
+        return m;
+    }
+
+    static Map<String, Object> error(String code, String message) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("error", code);
+        m.put("message", message);
+        return m;
+    }
+
+    private static String time(Instant t) {
+        return t == null ? null : t.toString();
+    }
+}
