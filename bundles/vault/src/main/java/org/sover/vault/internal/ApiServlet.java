@@ -10,6 +10,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.NoSuchFileException;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -191,7 +193,7 @@ public final class ApiServlet extends HttpServlet {
                 only(n == 1, method, "GET", "POST", "DELETE");
                 switch (method) {
                     case "POST" -> login(req, resp);
-                    case "GET" -> send(resp, 200, Json.account(authenticate(req)));
+                    case "GET" -> currentSession(req, resp);
                     default -> logout(req, resp);
                 }
             }
@@ -281,6 +283,24 @@ public final class ApiServlet extends HttpServlet {
         send(resp, 200, Json.account(account.get()));
     }
 
+    /**
+     * Who is logged in. Answers 200 either way: a browser's first look at a node is not an
+     * error (a 401 here would mark every cold start red in the console).
+     */
+    private void currentSession(HttpServletRequest req, HttpServletResponse resp) throws IOException {
+        Map<String, Object> body;
+        try {
+            body = new LinkedHashMap<>(Json.account(authenticate(req)));
+            body.put("authenticated", true);
+        } catch (ApiException e) {
+            if (e.status != 401) {
+                throw e;
+            }
+            body = Map.of("authenticated", false);
+        }
+        send(resp, 200, body);
+    }
+
     private static ApiException rateLimited(HttpServletResponse resp, long seconds) {
         resp.setHeader("Retry-After", Long.toString(seconds));
         return new ApiException(429, "rate_limited",
@@ -291,8 +311,9 @@ public final class ApiServlet extends HttpServlet {
         String token = SecretTokens.newToken("");
         Duration validity = Duration.ofDays(config.sessionDays());
         accountStore.createSession(SecretTokens.hash(token), account.id(), clock.instant().plus(validity));
+        String expires = DateTimeFormatter.RFC_1123_DATE_TIME.format(clock.instant().plus(validity).atOffset(ZoneOffset.UTC));
         resp.addHeader("Set-Cookie", SESSION_COOKIE + "=" + token + "; Path=/; Max-Age=" + validity.toSeconds()
-                + "; HttpOnly; SameSite=Strict" + (req.isSecure() ? "; Secure" : ""));
+                + "; Expires=" + expires + "; HttpOnly; SameSite=Strict" + (req.isSecure() ? "; Secure" : ""));
     }
 
     private void logout(HttpServletRequest req, HttpServletResponse resp) {
@@ -370,6 +391,10 @@ public final class ApiServlet extends HttpServlet {
             String p = part.strip();
             if (p.startsWith(SESSION_COOKIE + "=")) {
                 String v = p.substring(SESSION_COOKIE.length() + 1);
+                // RFC 6265 allows a quoted cookie-value; RFC 2965 clients always quote.
+                if (v.length() >= 2 && v.startsWith("\"") && v.endsWith("\"")) {
+                    v = v.substring(1, v.length() - 1);
+                }
                 return v.isEmpty() ? null : v;
             }
         }
