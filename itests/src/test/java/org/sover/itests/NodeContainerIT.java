@@ -1,0 +1,243 @@
+package org.sover.itests;
+
+import static org.junit.Assert.assertArrayEquals;
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertNotNull;
+import static org.junit.Assert.assertTrue;
+import static org.ops4j.pax.exam.CoreOptions.systemProperty;
+import static org.ops4j.pax.exam.CoreOptions.vmOptions;
+import static org.ops4j.pax.exam.karaf.options.KarafDistributionOption.configureConsole;
+import static org.ops4j.pax.exam.karaf.options.KarafDistributionOption.editConfigurationFilePut;
+import static org.ops4j.pax.exam.karaf.options.KarafDistributionOption.karafDistributionConfiguration;
+import static org.ops4j.pax.exam.karaf.options.KarafDistributionOption.logLevel;
+
+import java.io.File;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+
+import javax.inject.Inject;
+
+import org.junit.Before;
+import org.junit.Test;
+import org.junit.runner.RunWith;
+import org.ops4j.pax.exam.Configuration;
+import org.ops4j.pax.exam.Option;
+import org.ops4j.pax.exam.junit.PaxExam;
+import org.ops4j.pax.exam.karaf.options.LogLevelOption.LogLevel;
+import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
+import org.ops4j.pax.exam.spi.reactors.PerClass;
+import org.osgi.framework.Bundle;
+import org.osgi.framework.BundleContext;
+import org.sover.api.vault.Account;
+import org.sover.api.vault.Accounts;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+/**
+ * Boots the built node distribution once (Pax Exam, one container for the class) and checks
+ * it from the inside (bundles, services) and through HTTP the way a client would.
+ */
+@RunWith(PaxExam.class)
+@ExamReactorStrategy(PerClass.class)
+public class NodeContainerIT {
+    private static final String PASSWORD = "container-test-password";
+    private static final String[] SOVER_BUNDLES = {"org.sover.api", "org.sover.derby", "org.sover.crypto",
+        "org.sover.storage", "org.sover.retry", "org.sover.vault", "org.sover.shell", "org.sover.webconsole"};
+
+    @Inject
+    BundleContext context;
+
+    @Inject
+    Accounts accounts;
+
+    @Configuration
+    public Option[] config() throws IOException {
+        String version = System.getProperty("sover.version");
+        File archive = new File(System.getProperty("sover.assembly.archive"));
+        File work = new File(System.getProperty("sover.test.work", "target/work"));
+        File data = new File(work, "container-" + UUID.randomUUID()).getAbsoluteFile();
+        String karafVersion = "4.4.8";
+        return new Option[] {
+            karafDistributionConfiguration().frameworkUrl(archive.toURI().toString()).karafVersion(karafVersion).name("Sover " + version).unpackDirectory(new File(work, "exam"))
+                    .useDeployFolder(false),
+            configureConsole().ignoreLocalConsole(),
+            logLevel(LogLevel.INFO),
+            // The options bin/karaf passes on JDK 17 (karaf-build.md, trap 7).
+            vmOptions("--add-reads=java.xml=java.logging",
+                    "--add-exports=java.base/org.apache.karaf.specs.locator=java.xml,ALL-UNNAMED",
+                    "--patch-module", "java.base=lib/endorsed/org.apache.karaf.specs.locator-" + karafVersion + ".jar",
+                    "--patch-module", "java.xml=lib/endorsed/org.apache.karaf.specs.java.xml-" + karafVersion + ".jar",
+                    "--add-opens", "java.base/java.security=ALL-UNNAMED", "--add-opens", "java.base/java.net=ALL-UNNAMED",
+                    "--add-opens", "java.base/java.lang=ALL-UNNAMED", "--add-opens", "java.base/java.util=ALL-UNNAMED",
+                    "--add-opens", "java.naming/javax.naming.spi=ALL-UNNAMED",
+                    "--add-exports=java.base/sun.net.www.protocol.file=ALL-UNNAMED",
+                    "--add-exports=java.base/sun.net.www.protocol.jar=ALL-UNNAMED",
+                    "-Djava.awt.headless=true", "-Xmx512m"),
+            // Pax Exam's own bundles come from this build's local repository (trap 8).
+            editConfigurationFilePut("etc/org.ops4j.pax.url.mvn.cfg", "org.ops4j.pax.url.mvn.localRepository",
+                    System.getProperty("maven.repo.local", System.getProperty("user.home") + "/.m2/repository")),
+            systemProperty("sover.data").value(data.getPath()),
+            systemProperty("sover.http.port").value(Integer.toString(freePort())),
+            systemProperty("sover.http.host").value("127.0.0.1"),
+            systemProperty("sover.ssh.port").value(Integer.toString(freePort())),
+            systemProperty("derby.stream.error.file").value(new File(data, "derby.log").getPath()),
+        };
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
+    }
+
+    private Http http;
+
+    @Before
+    public void connect() throws Exception {
+        http = new Http(Integer.getInteger("sover.http.port"));
+        if (accounts.list().stream().noneMatch(a -> a.username().equals("admin"))) {
+            accounts.create("admin", PASSWORD.toCharArray(), Account.ADMIN);
+        }
+        http.await("/v1/health", r -> r.statusCode() == 200, Duration.ofSeconds(60));
+        http.login("admin", PASSWORD);
+    }
+
+    @Test
+    public void everySoverBundleIsActive() {
+        List<String> problems = new ArrayList<>();
+        for (String name : SOVER_BUNDLES) {
+            Bundle bundle = find(name);
+            if (bundle == null) {
+                problems.add(name + " is not installed");
+            } else if (bundle.getState() != Bundle.ACTIVE) {
+                problems.add(name + " is in state " + bundle.getState());
+            }
+        }
+        assertTrue(String.join("; ", problems), problems.isEmpty());
+        for (String service : new String[] {"org.sover.api.vault.VaultRepository", "org.sover.api.storage.BlobStore",
+            "org.sover.api.crypto.VaultCipher", "org.sover.api.crypto.NodeIdentity", "org.sover.api.retry.RetryPolicy",
+            "javax.servlet.Servlet"}) {
+            assertNotNull(service + " is registered", context.getServiceReference(service));
+        }
+    }
+
+    @Test
+    public void healthIsUpWithTheNodeId() throws Exception {
+        JsonNode health = Http.json(http.get("/v1/health"));
+        assertEquals("UP", health.get("status").asText());
+        assertEquals(56 + 7, health.get("nodeId").asText().length());
+        assertTrue(health.get("version").asText().startsWith("0.1.0"));
+    }
+
+    @Test
+    public void albumUploadDownloadRoundTrip() throws Exception {
+        HttpResponse<String> created = http.postJson("/v1/albums", "{\"name\":\"Round trip\"}");
+        assertEquals(created.body(), 201, created.statusCode());
+        String album = Http.json(created).get("id").asText();
+
+        byte[] jpeg = TestImages.noisyJpeg(1600, 1200, 7);
+        assertTrue("big enough to span several encrypted segments", jpeg.length > 3 * 65536);
+        HttpResponse<String> up = http.upload(album, "Beach – 1.jpg", "image/jpeg", jpeg, "rt-" + UUID.randomUUID());
+        assertEquals(up.body(), 201, up.statusCode());
+        JsonNode photo = Http.json(up);
+        assertEquals("Beach – 1.jpg", photo.get("filename").asText());
+        assertEquals(1600, photo.get("width").asInt());
+        assertEquals(1200, photo.get("height").asInt());
+        assertTrue(photo.get("hasThumbnail").asBoolean());
+        String id = photo.get("id").asText();
+
+        HttpResponse<byte[]> original = http.sendBytes(http.request("/v1/photos/" + id + "/original").GET().build());
+        assertEquals(200, original.statusCode());
+        assertArrayEquals(jpeg, original.body());
+        assertEquals("image/jpeg", original.headers().firstValue("Content-Type").orElse(""));
+
+        int end = jpeg.length - 50; // crosses the 64 KiB segment boundary when the image is that large
+        HttpResponse<byte[]> part = http.sendBytes(http.request("/v1/photos/" + id + "/original")
+                .header("Range", "bytes=100-" + end).GET().build());
+        assertEquals(206, part.statusCode());
+        assertEquals("bytes 100-" + end + "/" + jpeg.length, part.headers().firstValue("Content-Range").orElse(""));
+        assertArrayEquals(java.util.Arrays.copyOfRange(jpeg, 100, end + 1), part.body());
+
+        HttpResponse<byte[]> thumb = http.sendBytes(http.request("/v1/photos/" + id + "/thumbnail").GET().build());
+        assertEquals(200, thumb.statusCode());
+        java.awt.image.BufferedImage t = javax.imageio.ImageIO.read(new java.io.ByteArrayInputStream(thumb.body()));
+        assertEquals(512, Math.max(t.getWidth(), t.getHeight()));
+        String etag = thumb.headers().firstValue("ETag").orElseThrow();
+        HttpResponse<byte[]> cached = http.sendBytes(http.request("/v1/photos/" + id + "/thumbnail")
+                .header("If-None-Match", etag).GET().build());
+        assertEquals(304, cached.statusCode());
+
+        JsonNode page = Http.json(http.get("/v1/albums/" + album + "/photos?limit=10"));
+        assertEquals(1, page.get("items").size());
+        assertEquals(id, page.get("items").get(0).get("id").asText());
+    }
+
+    @Test
+    public void storageBundleCanBeStoppedAndStartedAtRuntime() throws Exception {
+        HttpResponse<String> created = http.postJson("/v1/albums", "{\"name\":\"Survives a restart\"}");
+        assertEquals(201, created.statusCode());
+        String album = Http.json(created).get("id").asText();
+        byte[] png = TestImages.image("png", 300, 200, 11);
+        assertEquals(201, http.upload(album, "kept.png", "image/png", png, null).statusCode());
+
+        Bundle storage = find("org.sover.storage");
+        storage.stop();
+        try {
+            HttpResponse<String> down = http.await("/v1/albums",
+                    r -> r.statusCode() != 200, Duration.ofSeconds(30));
+            assertEquals(down.body(), 503, down.statusCode());
+            assertEquals("unavailable", Http.json(down).get("error").asText());
+        } finally {
+            storage.start();
+        }
+        http.await("/v1/health", r -> r.statusCode() == 200, Duration.ofSeconds(60));
+        http.login("admin", PASSWORD); // sessions live in the database: the old cookie still works, but log in anyway
+        JsonNode albums = Http.json(http.await("/v1/albums", r -> r.statusCode() == 200, Duration.ofSeconds(30)));
+        boolean found = false;
+        for (JsonNode a : albums) {
+            found |= a.get("id").asText().equals(album) && a.get("photoCount").asInt() == 1;
+        }
+        assertTrue("the album and its photo survive: " + albums, found);
+        JsonNode page = Http.json(http.get("/v1/albums/" + album + "/photos"));
+        String photo = page.get("items").get(0).get("id").asText();
+        HttpResponse<byte[]> original = http.sendBytes(http.request("/v1/photos/" + photo + "/original").GET().build());
+        assertArrayEquals(png, original.body());
+    }
+
+    @Test
+    public void badInputGetsAClearErrorAndChangesNothing() throws Exception {
+        int before = Http.json(http.get("/v1/albums")).size();
+        HttpResponse<String> r = http.send(http.request("/v1/albums").header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"name\": ")).build());
+        assertEquals(400, r.statusCode());
+        assertEquals("bad_json", Http.json(r).get("error").asText());
+        assertEquals("invalid_name", Http.json(http.postJson("/v1/albums", "{\"name\":\"   \"}")).get("error").asText());
+        assertEquals(404, http.get("/v1/albums/aaaaaaaaaaaaaaaaaaaaaaaaaa").statusCode());
+        assertEquals(before, Http.json(http.get("/v1/albums")).size());
+
+        String album = Http.json(http.postJson("/v1/albums", "{\"name\":\"Bad input\"}")).get("id").asText();
+        HttpResponse<String> notAJpeg = http.upload(album, "fake.jpg", "image/jpeg", "<html>".getBytes(), null);
+        assertEquals(415, notAJpeg.statusCode());
+        HttpResponse<String> traversal = http.upload(album, "../../etc/passwd", "image/png",
+                TestImages.image("png", 10, 10, 1), null);
+        assertEquals(400, traversal.statusCode());
+        assertEquals("invalid_filename", Http.json(traversal).get("error").asText());
+        assertEquals(0, Http.json(http.get("/v1/albums/" + album + "/photos")).get("items").size());
+        assertEquals(401, new Http(Integer.getInteger("sover.http.port")).get("/v1/albums").statusCode());
+    }
+
+    private Bundle find(String symbolicName) {
+        for (Bundle b : context.getBundles()) {
+            if (symbolicName.equals(b.getSymbolicName())) {
+                return b;
+            }
+        }
+        return null;
+    }
+}
