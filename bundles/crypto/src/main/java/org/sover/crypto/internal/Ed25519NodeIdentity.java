@@ -21,7 +21,7 @@ import org.sover.api.crypto.NodeIdentity;
  * This node's Ed25519 key, created at first activation and kept as {@code node.key} (the raw
  * 32-byte private key) in the key directory. Losing the file changes the node id.
  */
-@Component(service = NodeIdentity.class, configurationPid = CryptoConfig.PID)
+@Component(service = NodeIdentity.class, configurationPid = CryptoConfig.PID, immediate = true)
 public final class Ed25519NodeIdentity implements NodeIdentity {
     static final String KEY_FILE = "node.key";
     /** Bytes of SHA-256 shown in the fingerprint: 128 bits are plenty for people comparing by eye. */

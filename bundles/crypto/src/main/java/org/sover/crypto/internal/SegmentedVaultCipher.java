@@ -35,7 +35,7 @@ import org.sover.api.crypto.VaultCipher;
  * the vault key, and is sealed in AES-256-GCM segments of 64 KiB whose nonces carry the
  * segment index and a final flag; see the bundle README for the exact format.
  */
-@Component(service = VaultCipher.class, configurationPid = CryptoConfig.PID)
+@Component(service = VaultCipher.class, configurationPid = CryptoConfig.PID, immediate = true)
 @Designate(ocd = CryptoConfig.class) // one designation for the PID all components of this bundle share
 public final class SegmentedVaultCipher implements VaultCipher {
     static final String KEY_FILE = "vault.key";

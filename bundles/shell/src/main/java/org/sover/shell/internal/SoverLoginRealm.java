@@ -18,7 +18,7 @@ import org.sover.api.vault.Accounts;
  * {@code bin/client} accept exactly the family's admin accounts: no users.properties, no
  * default password.
  */
-@Component(service = JaasRealm.class)
+@Component(service = JaasRealm.class, immediate = true)
 public final class SoverLoginRealm implements JaasRealm {
     static final String REALM = "karaf";
     static final String ACCOUNTS_OPTION = "org.sover.accounts";

@@ -31,7 +31,9 @@ import org.slf4j.LoggerFactory;
  * to {@code $SOVER_DATA/setup-code}) and {@code POST /v1/setup} creates the first account.
  * No default password ever exists.
  */
-@Component(service = {Accounts.class, AccountsService.class})
+// Immediate: a delayed component is re-created after its last user lets go, and a new
+// instance would print a new setup code, silently invalidating the one the admin has.
+@Component(service = {Accounts.class, AccountsService.class}, immediate = true)
 public final class AccountsService implements Accounts {
     private static final Logger LOG = LoggerFactory.getLogger(AccountsService.class);
     private static final char[] CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789".toCharArray();

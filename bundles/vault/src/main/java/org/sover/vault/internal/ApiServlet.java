@@ -54,9 +54,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 
 /**
  * The vault's REST API under {@code /v1} (see docs/API.md). Routing, authentication and
- * error mapping live here; uploads go through {@link PhotoIngest}.
+ * error mapping live here; uploads go through {@link PhotoIngest}. Immediate, so the login
+ * throttle's counts are not lost when Pax Web briefly lets go of the servlet.
  */
-@Component(service = Servlet.class, configurationPid = "org.sover.vault", property = {
+@Component(service = Servlet.class, configurationPid = "org.sover.vault", immediate = true, property = {
     "osgi.http.whiteboard.servlet.pattern=/v1/*", "osgi.http.whiteboard.servlet.name=sover-vault-api",
     "osgi.http.whiteboard.servlet.asyncSupported=false"})
 @Designate(ocd = VaultConfig.class)
