@@ -113,15 +113,8 @@ public final class DerbyVaultRepository implements VaultRepository {
         Objects.requireNonNull(name, "name");
         long now = System.currentTimeMillis();
         return database.transaction("rename album " + id, c -> {
-            try (PreparedStatement update = c.prepareStatement("UPDATE albums SET name = ?, rev = rev + 1,"
-                    + " updated_at = ?, node_id = ? WHERE id = ? AND deleted = FALSE")) {
-                update.setString(1, name);
-                update.setLong(2, now);
-                update.setString(3, nodeId);
-                update.setString(4, id);
-                if (update.executeUpdate() == 0) {
-                    return Optional.empty();
-                }
+            if (stampLive(c, "albums", "name = ?", "id", id, now, nodeId, name) == 0) {
+                return Optional.empty();
             }
             return album(c, id);
         });
@@ -131,35 +124,11 @@ public final class DerbyVaultRepository implements VaultRepository {
     public Optional<List<String>> deleteAlbum(String id, String nodeId) {
         long now = System.currentTimeMillis();
         return database.transaction("delete album " + id, c -> {
-            try (PreparedStatement update = c.prepareStatement("UPDATE albums SET deleted = TRUE, rev = rev + 1,"
-                    + " updated_at = ?, node_id = ? WHERE id = ? AND deleted = FALSE")) {
-                update.setLong(1, now);
-                update.setString(2, nodeId);
-                update.setString(3, id);
-                if (update.executeUpdate() == 0) {
-                    return Optional.empty();
-                }
+            if (stampLive(c, "albums", "deleted = TRUE", "id", id, now, nodeId) == 0) {
+                return Optional.empty();
             }
-            Set<String> candidates = new LinkedHashSet<>();
-            try (PreparedStatement select = c.prepareStatement(
-                    "SELECT blob_id, thumb_blob_id FROM photos WHERE album_id = ? AND deleted = FALSE")) {
-                select.setString(1, id);
-                try (ResultSet rs = select.executeQuery()) {
-                    while (rs.next()) {
-                        candidates.add(rs.getString(1));
-                        if (rs.getString(2) != null) {
-                            candidates.add(rs.getString(2));
-                        }
-                    }
-                }
-            }
-            try (PreparedStatement update = c.prepareStatement("UPDATE photos SET deleted = TRUE, rev = rev + 1,"
-                    + " updated_at = ?, node_id = ? WHERE album_id = ? AND deleted = FALSE")) {
-                update.setLong(1, now);
-                update.setString(2, nodeId);
-                update.setString(3, id);
-                update.executeUpdate();
-            }
+            Set<String> candidates = blobsOfPhotos(c, "album_id = ? AND deleted = FALSE", id);
+            stampLive(c, "photos", "deleted = TRUE", "album_id", id, now, nodeId);
             return Optional.of(unreferenced(c, candidates));
         });
     }
@@ -403,15 +372,8 @@ public final class DerbyVaultRepository implements VaultRepository {
             if (!lockLiveAlbum(c, albumId)) {
                 return Optional.empty();
             }
-            try (PreparedStatement update = c.prepareStatement("UPDATE photos SET album_id = ?, rev = rev + 1,"
-                    + " updated_at = ?, node_id = ? WHERE id = ? AND deleted = FALSE")) {
-                update.setString(1, albumId);
-                update.setLong(2, now);
-                update.setString(3, nodeId);
-                update.setString(4, id);
-                if (update.executeUpdate() == 0) {
-                    return Optional.empty();
-                }
+            if (stampLive(c, "photos", "album_id = ?", "id", id, now, nodeId, albumId) == 0) {
+                return Optional.empty();
             }
             return livePhoto(c, id);
         });
@@ -421,27 +383,10 @@ public final class DerbyVaultRepository implements VaultRepository {
     public Optional<List<String>> deletePhoto(String id, String nodeId) {
         long now = System.currentTimeMillis();
         return database.transaction("delete photo " + id, c -> {
-            try (PreparedStatement update = c.prepareStatement("UPDATE photos SET deleted = TRUE, rev = rev + 1,"
-                    + " updated_at = ?, node_id = ? WHERE id = ? AND deleted = FALSE")) {
-                update.setLong(1, now);
-                update.setString(2, nodeId);
-                update.setString(3, id);
-                if (update.executeUpdate() == 0) {
-                    return Optional.empty();
-                }
+            if (stampLive(c, "photos", "deleted = TRUE", "id", id, now, nodeId) == 0) {
+                return Optional.empty();
             }
-            Set<String> candidates = new LinkedHashSet<>();
-            try (PreparedStatement select = c.prepareStatement(
-                    "SELECT blob_id, thumb_blob_id FROM photos WHERE id = ?")) {
-                select.setString(1, id);
-                try (ResultSet rs = select.executeQuery()) {
-                    rs.next();
-                    candidates.add(rs.getString(1));
-                    if (rs.getString(2) != null) {
-                        candidates.add(rs.getString(2));
-                    }
-                }
-            }
+            Set<String> candidates = blobsOfPhotos(c, "id = ?", id);
             return Optional.of(unreferenced(c, candidates));
         });
     }
@@ -550,6 +495,47 @@ public final class DerbyVaultRepository implements VaultRepository {
     }
 
     /** The candidates no live photo uses as its blob or its thumbnail. */
+    /**
+     * Changes the live rows whose {@code column} equals {@code value} and stamps the
+     * last-writer-wins clock {@code (rev + 1, updated_at, node_id)}: the one place where a
+     * change that peers must see is written.
+     *
+     * @param assignments e.g. {@code "name = ?"}; its parameters are {@code assignmentValues}
+     * @return the number of rows changed (0: no such live row)
+     */
+    private static int stampLive(Connection c, String table, String assignments, String column, String value, long now,
+            String nodeId, Object... assignmentValues) throws SQLException {
+        try (PreparedStatement update = c.prepareStatement("UPDATE " + table + " SET " + assignments
+                + ", rev = rev + 1, updated_at = ?, node_id = ? WHERE " + column + " = ? AND deleted = FALSE")) {
+            int i = 1;
+            for (Object v : assignmentValues) {
+                update.setObject(i++, v);
+            }
+            update.setLong(i++, now);
+            update.setString(i++, nodeId);
+            update.setString(i, value);
+            return update.executeUpdate();
+        }
+    }
+
+    /** The blob and thumbnail ids of the photos matching {@code where} (one parameter). */
+    private static Set<String> blobsOfPhotos(Connection c, String where, String value) throws SQLException {
+        Set<String> ids = new LinkedHashSet<>();
+        try (PreparedStatement select = c.prepareStatement(
+                "SELECT blob_id, thumb_blob_id FROM photos WHERE " + where)) {
+            select.setString(1, value);
+            try (ResultSet rs = select.executeQuery()) {
+                while (rs.next()) {
+                    ids.add(rs.getString(1));
+                    if (rs.getString(2) != null) {
+                        ids.add(rs.getString(2));
+                    }
+                }
+            }
+        }
+        return ids;
+    }
+
     private static List<String> unreferenced(Connection c, Set<String> candidates) throws SQLException {
         List<String> unreferenced = new ArrayList<>();
         for (String blobId : candidates) {
