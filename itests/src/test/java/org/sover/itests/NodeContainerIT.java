@@ -18,6 +18,8 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Dictionary;
+import java.util.Hashtable;
 import java.util.List;
 import java.util.UUID;
 
@@ -34,6 +36,8 @@ import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
 import org.ops4j.pax.exam.spi.reactors.PerClass;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
+import org.osgi.framework.ServiceReference;
+import org.osgi.service.cm.ConfigurationAdmin;
 import org.sover.api.vault.Account;
 import org.sover.api.vault.Accounts;
 
@@ -55,6 +59,9 @@ public class NodeContainerIT {
 
     @Inject
     Accounts accounts;
+
+    @Inject
+    ConfigurationAdmin configAdmin;
 
     @Configuration
     public Option[] config() throws IOException {
@@ -230,6 +237,81 @@ public class NodeContainerIT {
         assertEquals("invalid_filename", Http.json(traversal).get("error").asText());
         assertEquals(0, Http.json(http.get("/v1/albums/" + album + "/photos")).get("items").size());
         assertEquals(401, new Http(Integer.getInteger("sover.http.port")).get("/v1/albums").statusCode());
+    }
+
+    @Test
+    public void aFullDiskAnswers507AndStoresNothing() throws Exception {
+        String album = Http.json(http.postJson("/v1/albums", "{\"name\":\"Full disk\"}")).get("id").asText();
+        org.osgi.service.cm.Configuration storage = configAdmin.getConfiguration("org.sover.storage", "?");
+        long before = blobStoreServiceId();
+        Dictionary<String, Object> props = new Hashtable<>();
+        props.put("minFreeBytes", Long.MAX_VALUE / 4); // more than any disk has free
+        storage.update(props);
+        try {
+            awaitNewBlobStore(before);
+            http.await("/v1/health", r -> r.statusCode() == 200, Duration.ofSeconds(60));
+            HttpResponse<String> r = http.upload(album, "no-room.png", "image/png", TestImages.image("png", 50, 50, 5), null);
+            assertEquals(r.body(), 507, r.statusCode());
+            assertEquals("insufficient_storage", Http.json(r).get("error").asText());
+            assertEquals(0, Http.json(http.get("/v1/albums/" + album + "/photos")).get("items").size());
+        } finally {
+            long full = blobStoreServiceId();
+            storage.delete();
+            awaitNewBlobStore(full);
+        }
+        http.await("/v1/health", r -> r.statusCode() == 200, Duration.ofSeconds(60));
+        HttpResponse<String> ok = http.upload(album, "room-again.png", "image/png", TestImages.image("png", 50, 50, 6), null);
+        assertEquals(ok.body(), 201, ok.statusCode());
+    }
+
+    @Test
+    public void anUploadOverTheConfiguredLimitAnswers413() throws Exception {
+        String album = Http.json(http.postJson("/v1/albums", "{\"name\":\"Limit\"}")).get("id").asText();
+        org.osgi.service.cm.Configuration vault = configAdmin.getConfiguration("org.sover.vault", "?");
+        Dictionary<String, Object> props = new Hashtable<>();
+        props.put("maxUploadBytes", 4096L);
+        vault.update(props);
+        try {
+            byte[] big = TestImages.noisyJpeg(200, 200, 9);
+            assertTrue(big.length > 4096);
+            HttpResponse<String> r = awaitStatus(() -> http.upload(album, "big.jpg", "image/jpeg", big, null), 413);
+            assertTrue(r.body(), Http.json(r).get("message").asText().contains("maxUploadBytes"));
+            assertEquals(0, Http.json(http.get("/v1/albums/" + album + "/photos")).get("items").size());
+        } finally {
+            vault.delete();
+        }
+    }
+
+    /** Configuration is applied asynchronously: retry the call until it answers {@code status}. */
+    private static HttpResponse<String> awaitStatus(java.util.concurrent.Callable<HttpResponse<String>> call, int status)
+            throws Exception {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        HttpResponse<String> last = null;
+        while (System.nanoTime() < deadline) {
+            last = call.call();
+            if (last.statusCode() == status) {
+                return last;
+            }
+            Thread.sleep(200);
+        }
+        throw new AssertionError("expected " + status + ", last answer " + last.statusCode() + " " + last.body());
+    }
+
+    private long blobStoreServiceId() {
+        ServiceReference<?> ref = context.getServiceReference("org.sover.api.storage.BlobStore");
+        return ref == null ? -1 : (Long) ref.getProperty("service.id");
+    }
+
+    private void awaitNewBlobStore(long oldServiceId) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (System.nanoTime() < deadline) {
+            long id = blobStoreServiceId();
+            if (id != -1 && id != oldServiceId) {
+                return;
+            }
+            Thread.sleep(100);
+        }
+        throw new AssertionError("the storage bundle's BlobStore was not re-registered after the configuration change");
     }
 
     private Bundle find(String symbolicName) {
