@@ -2,6 +2,7 @@ package org.sover.itests;
 
 import static org.junit.Assert.assertArrayEquals;
 import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertNotNull;
 import static org.junit.Assert.assertTrue;
 import static org.ops4j.pax.exam.CoreOptions.systemProperty;
@@ -39,7 +40,9 @@ import org.osgi.framework.BundleContext;
 import org.osgi.framework.ServiceReference;
 import org.osgi.service.cm.ConfigurationAdmin;
 import org.sover.api.vault.Account;
+import org.sover.api.storage.BlobStore;
 import org.sover.api.vault.Accounts;
+import org.sover.api.vault.VaultRepository;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
@@ -62,6 +65,12 @@ public class NodeContainerIT {
 
     @Inject
     ConfigurationAdmin configAdmin;
+
+    @Inject
+    VaultRepository repository;
+
+    @Inject
+    BlobStore blobs;
 
     @Configuration
     public Option[] config() throws IOException {
@@ -312,6 +321,134 @@ public class NodeContainerIT {
             Thread.sleep(100);
         }
         throw new AssertionError("the storage bundle's BlobStore was not re-registered after the configuration change");
+    }
+
+    @Test
+    public void exifCaptureTimeOrientationAndThumbnailsForEveryImageFormat() throws Exception {
+        String album = Http.json(http.postJson("/v1/albums", "{\"name\":\"Formats\"}")).get("id").asText();
+        byte[] turned = TestImages.withExif(TestImages.image("jpg", 1600, 1200, 21), "2019:07:14 18:30:05", 6);
+        JsonNode photo = Http.json(http.upload(album, "turned.jpg", "image/jpeg", turned, null));
+        assertEquals("2019-07-14T18:30:05Z", photo.get("takenAt").asText());
+        assertEquals("shown the way the camera was held", 1200, photo.get("width").asInt());
+        assertEquals(1600, photo.get("height").asInt());
+        java.awt.image.BufferedImage thumb = thumbnail(photo.get("id").asText());
+        assertEquals(512, thumb.getHeight());
+        assertEquals(384, thumb.getWidth());
+
+        Object[][] formats = {
+            {"garden.png", "image/png", TestImages.image("png", 700, 300, 22), 700, 300},
+            {"wave.gif", "image/gif", TestImages.image("gif", 120, 80, 23), 120, 80},
+            {"phone.webp", "image/webp", TestImages.webp(), 96, 64},
+        };
+        for (Object[] f : formats) {
+            HttpResponse<String> r = http.upload(album, (String) f[0], (String) f[1], (byte[]) f[2], null);
+            assertEquals(f[0] + ": " + r.body(), 201, r.statusCode());
+            JsonNode p = Http.json(r);
+            assertTrue(f[0] + " has a thumbnail", p.get("hasThumbnail").asBoolean());
+            assertEquals(f[0].toString(), f[3], p.get("width").asInt());
+            assertEquals(f[0].toString(), f[4], p.get("height").asInt());
+            java.awt.image.BufferedImage t = thumbnail(p.get("id").asText());
+            assertEquals(f[0].toString(), Math.min(512, Math.max((int) f[3], (int) f[4])), Math.max(t.getWidth(), t.getHeight()));
+        }
+    }
+
+    @Test
+    public void heicIsStoredAndDownloadableWithoutAThumbnail() throws Exception {
+        String album = Http.json(http.postJson("/v1/albums", "{\"name\":\"iPhone\"}")).get("id").asText();
+        byte[] heic = new byte[40_000];
+        new java.util.Random(5).nextBytes(heic);
+        System.arraycopy("\0\0\0\u0018ftypheic".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1), 0, heic, 0, 12);
+        HttpResponse<String> r = http.upload(album, "IMG_4021.HEIC", "image/heic", heic, null);
+        assertEquals(r.body(), 201, r.statusCode());
+        JsonNode p = Http.json(r);
+        assertFalse(p.get("hasThumbnail").asBoolean());
+        HttpResponse<String> noThumb = http.get("/v1/photos/" + p.get("id").asText() + "/thumbnail");
+        assertEquals(404, noThumb.statusCode());
+        assertEquals("no_thumbnail", Http.json(noThumb).get("error").asText());
+        assertArrayEquals(heic, http.sendBytes(http.request("/v1/photos/" + p.get("id").asText() + "/original")
+                .GET().build()).body());
+    }
+
+    @Test
+    public void theSameBytesAreStoredOnce() throws Exception {
+        String a = Http.json(http.postJson("/v1/albums", "{\"name\":\"Dedup A\"}")).get("id").asText();
+        String b = Http.json(http.postJson("/v1/albums", "{\"name\":\"Dedup B\"}")).get("id").asText();
+        byte[] png = TestImages.image("png", 320, 240, 31);
+        long blobsBefore = repository.stats().blobs();
+        HttpResponse<String> first = http.upload(a, "one.png", "image/png", png, null);
+        HttpResponse<String> again = http.upload(a, "one-again.png", "image/png", png, null);
+        HttpResponse<String> elsewhere = http.upload(b, "one.png", "image/png", png, null);
+        assertEquals(201, first.statusCode());
+        assertEquals("the album already holds these bytes", 200, again.statusCode());
+        assertEquals(Http.json(first).get("id"), Http.json(again).get("id"));
+        assertEquals("another album gets its own photo record", 201, elsewhere.statusCode());
+        assertEquals("but the bytes are stored once", blobsBefore + 1, repository.stats().blobs());
+    }
+
+    @Test
+    public void albumsAndPhotosAreRenamedMovedAndDeletedAndUnusedBlobsLeaveTheDisk() throws Exception {
+        String a = Http.json(http.postJson("/v1/albums", "{\"name\":\"Lifecycle\"}")).get("id").asText();
+        String b = Http.json(http.postJson("/v1/albums", "{\"name\":\"Elsewhere\"}")).get("id").asText();
+        HttpResponse<String> renamed = http.patchJson("/v1/albums/" + a, "{\"name\":\"Lifecycle 2026\"}");
+        assertEquals("Lifecycle 2026", Http.json(renamed).get("name").asText());
+        assertEquals(400, http.patchJson("/v1/albums/" + a, "{\"name\":\"" + "x".repeat(201) + "\"}").statusCode());
+
+        String p1 = Http.json(http.upload(a, "p1.png", "image/png", TestImages.image("png", 90, 60, 41), null)).get("id").asText();
+        String p2 = Http.json(http.upload(a, "p2.png", "image/png", TestImages.image("png", 90, 60, 42), null)).get("id").asText();
+        HttpResponse<String> moved = http.patchJson("/v1/photos/" + p1, "{\"albumId\":\"" + b + "\"}");
+        assertEquals(b, Http.json(moved).get("albumId").asText());
+        assertEquals(1, Http.json(http.get("/v1/albums/" + b)).get("photoCount").asInt());
+
+        String blob1 = repository.photo(p1).orElseThrow().blobId();
+        assertTrue(blobs.exists(blob1));
+        assertEquals(204, http.delete("/v1/photos/" + p1).statusCode());
+        assertEquals(404, http.get("/v1/photos/" + p1).statusCode());
+        assertFalse("a blob no photo uses is removed", blobs.exists(blob1));
+
+        String blob2 = repository.photo(p2).orElseThrow().blobId();
+        assertEquals(204, http.delete("/v1/albums/" + a).statusCode());
+        assertEquals(404, http.get("/v1/albums/" + a).statusCode());
+        assertEquals("deleting an album deletes its photos", 404, http.get("/v1/photos/" + p2).statusCode());
+        assertFalse(blobs.exists(blob2));
+        assertEquals(404, http.delete("/v1/albums/" + a).statusCode());
+    }
+
+    @Test
+    public void otherSitesGetNoCorsAndCannotWriteWithTheCookie() throws Exception {
+        HttpResponse<String> read = http.send(http.request("/v1/albums").header("Origin", "http://evil.example").GET().build());
+        assertFalse(read.headers().firstValue("Access-Control-Allow-Origin").isPresent());
+        HttpResponse<String> write = http.send(http.request("/v1/albums").header("Origin", "http://evil.example")
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString("{\"name\":\"x\"}")).build());
+        assertEquals(403, write.statusCode());
+        assertEquals("forbidden", Http.json(write).get("error").asText());
+        HttpResponse<String> sameOrigin = http.send(http.request("/v1/albums").header("Origin", http.base())
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString("{\"name\":\"Same origin\"}")).build());
+        assertEquals(201, sameOrigin.statusCode());
+    }
+
+    @Test
+    public void guessingPasswordsIsThrottledAndLogoutEndsTheSession() throws Exception {
+        Http guesser = new Http(Integer.getInteger("sover.http.port"));
+        String body = "{\"username\":\"throttled-" + UUID.randomUUID() + "\",\"password\":\"guess\"}";
+        for (int i = 0; i < 5; i++) {
+            assertEquals(401, guesser.postJson("/v1/session", body).statusCode());
+        }
+        HttpResponse<String> blocked = guesser.postJson("/v1/session", body);
+        assertEquals(429, blocked.statusCode());
+        assertTrue(Long.parseLong(blocked.headers().firstValue("Retry-After").orElse("0")) > 0);
+
+        Http me = new Http(Integer.getInteger("sover.http.port"));
+        me.login("admin", PASSWORD);
+        assertTrue(Http.json(me.get("/v1/session")).get("authenticated").asBoolean());
+        assertEquals(204, me.delete("/v1/session").statusCode());
+        assertEquals(401, me.get("/v1/albums").statusCode());
+        assertFalse(Http.json(me.get("/v1/session")).get("authenticated").asBoolean());
+    }
+
+    private java.awt.image.BufferedImage thumbnail(String photoId) throws Exception {
+        HttpResponse<byte[]> r = http.sendBytes(http.request("/v1/photos/" + photoId + "/thumbnail").GET().build());
+        assertEquals(200, r.statusCode());
+        return javax.imageio.ImageIO.read(new java.io.ByteArrayInputStream(r.body()));
     }
 
     private Bundle find(String symbolicName) {

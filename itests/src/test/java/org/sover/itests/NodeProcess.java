@@ -51,15 +51,22 @@ public final class NodeProcess implements AutoCloseable {
     public NodeProcess start() throws IOException {
         ProcessBuilder pb = new ProcessBuilder(ASSEMBLY.resolve("bin/karaf").toString(), "server");
         pb.environment().remove("SOVER_ADMIN_PASSWORD");
-        pb.environment().put("SOVER_DATA", data.toString());
-        pb.environment().put("SOVER_HTTP_PORT", Integer.toString(httpPort));
-        pb.environment().put("SOVER_HTTP_HOST", "127.0.0.1");
-        pb.environment().put("SOVER_SSH_PORT", Integer.toString(sshPort));
-        pb.environment().putAll(env);
+        pb.environment().putAll(environment());
         pb.redirectErrorStream(true);
         pb.redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
         process = pb.start();
         return this;
+    }
+
+    /** The variables that choose this node: its data, its loopback ports, and any extra ones. */
+    public Map<String, String> environment() {
+        Map<String, String> all = new HashMap<>();
+        all.put("SOVER_DATA", data.toString());
+        all.put("SOVER_HTTP_PORT", Integer.toString(httpPort));
+        all.put("SOVER_HTTP_HOST", "127.0.0.1");
+        all.put("SOVER_SSH_PORT", Integer.toString(sshPort));
+        all.putAll(env);
+        return all;
     }
 
     public NodeProcess awaitHealthy(Duration timeout) throws InterruptedException {

@@ -33,7 +33,8 @@ import org.sover.itests.NodeProcess;
 import org.sover.itests.TestImages;
 
 /**
- * A family member in Debian's Chromium (headless): logs in, creates an album, uploads two
+ * A family member in Debian's Chromium (headless): sets up a new node with its setup code,
+ * signs out and in, creates an album, uploads six
  * images through the file picker and sees their thumbnails; screenshots at desktop and
  * phone width land in target/screenshots.
  */
@@ -52,8 +53,7 @@ public class BrowserIT {
             throw new AssertionError("The browser test needs Debian's chromium and chromium-driver: "
                     + "apt-get install -y chromium chromium-driver (./run-tests.sh does this)");
         }
-        node = NodeProcess.create("browser", Map.of("SOVER_ADMIN_PASSWORD", PASSWORD)).start()
-                .awaitHealthy(Duration.ofSeconds(90));
+        node = NodeProcess.create("browser", Map.of()).start().awaitHealthy(Duration.ofSeconds(90));
         profile = Files.createTempDirectory("sover-chromium-");
         ChromeOptions options = new ChromeOptions();
         options.setBinary(CHROMIUM.toFile());
@@ -81,9 +81,20 @@ public class BrowserIT {
     }
 
     @Test
-    public void logInCreateAnAlbumUploadTwoImagesAndSeeTheirThumbnails() throws Exception {
+    public void setUpSignInCreateAnAlbumUploadTwoImagesAndSeeTheirThumbnails() throws Exception {
+        String code = Files.readString(node.data.resolve("setup-code")).strip();
         driver.get("http://127.0.0.1:" + node.httpPort + "/");
-        testid("login-username").sendKeys("admin");
+        testid("setup-code").sendKeys(code);
+        testid("setup-username").sendKeys("grandma");
+        testid("setup-password").sendKeys(PASSWORD);
+        testid("setup-password-confirm").sendKeys(PASSWORD);
+        shot("setup");
+        testid("setup-submit").click();
+        waitFor("[data-testid=albums-empty-create], [data-testid=album-create]");
+
+        // Sign out and back in, as on any other day.
+        testid("logout").click(); // asks for confirmation only while uploads are running
+        testid("login-username").sendKeys("grandma");
         testid("login-password").sendKeys(PASSWORD);
         shot("login");
         testid("login-submit").click();
@@ -97,19 +108,33 @@ public class BrowserIT {
         new WebDriverWait(driver, Duration.ofSeconds(30))
                 .until(d -> testid("album-title").getText().contains("Grandma's 90th"));
 
-        Path a = Files.createTempFile("cake-", ".jpg");
-        Path b = Files.createTempFile("garden-", ".png");
-        Files.write(a, TestImages.image("jpg", 1800, 1200, 90));
-        Files.write(b, TestImages.image("png", 800, 1000, 91));
+        // Many files at once, JPEG and PNG, landscape and portrait: the UI sends three at a time.
+        Path dir = Files.createTempDirectory("sover-upload-");
+        StringBuilder files = new StringBuilder();
+        String[] names = {"lake.jpg", "cake.jpg", "garden.png", "hills.jpg", "porch.png", "sunset.jpg"};
+        for (int i = 0; i < names.length; i++) {
+            Path f = dir.resolve(names[i]);
+            boolean portrait = i % 3 == 1;
+            Files.write(f, TestImages.image(names[i].endsWith(".png") ? "png" : "jpg", portrait ? 1000 : 1800,
+                    portrait ? 1400 : 1200, 90 + i));
+            files.append(files.length() == 0 ? "" : "\n").append(f.toAbsolutePath());
+        }
         WebElement input = waitForPresent("[data-testid=upload-input]");
-        input.sendKeys(a.toAbsolutePath() + "\n" + b.toAbsolutePath());
+        input.sendKeys(files.toString());
 
-        new WebDriverWait(driver, Duration.ofSeconds(60)).until(d -> loadedThumbnails() == 2);
-        assertEquals(2, driver.findElements(By.cssSelector("[data-testid=photo-tile]")).size());
+        new WebDriverWait(driver, Duration.ofSeconds(60)).until(d -> loadedThumbnails() == names.length);
+        assertEquals(names.length, driver.findElements(By.cssSelector("[data-testid=photo-tile]")).size());
+        assertEquals(names.length, driver.findElements(By.cssSelector("[data-testid=upload-item]")).size());
+        shot("album-upload-desktop");
+        testid("upload-panel-close").click();
+        driver.findElements(By.cssSelector("[data-testid=toast-close]")).forEach(WebElement::click);
+        new WebDriverWait(driver, Duration.ofSeconds(10))
+                .until(d -> d.findElements(By.cssSelector("[data-testid=toast], [data-testid=upload-panel]")).stream()
+                        .noneMatch(WebElement::isDisplayed));
         shot("album-desktop");
 
         driver.manage().window().setSize(new Dimension(360, 740));
-        new WebDriverWait(driver, Duration.ofSeconds(10)).until(d -> loadedThumbnails() == 2);
+        new WebDriverWait(driver, Duration.ofSeconds(10)).until(d -> loadedThumbnails() == names.length);
         shot("album-phone");
         driver.findElements(By.cssSelector("[data-testid=photo-tile]")).get(0).click();
         waitFor("[data-testid=viewer]");
@@ -119,7 +144,7 @@ public class BrowserIT {
         testid("viewer-close").click();
         driver.get("http://127.0.0.1:" + node.httpPort + "/#/albums");
         WebElement card = waitFor("[data-testid=album-card]");
-        assertTrue(card.getText(), card.getText().contains("Grandma's 90th") && card.getText().contains("2"));
+        assertTrue(card.getText(), card.getText().contains("Grandma's 90th") && card.getText().contains("6 photos"));
         new WebDriverWait(driver, Duration.ofSeconds(10)).until(d -> ((Number) ((JavascriptExecutor) d).executeScript(
                 "return Array.from(document.querySelectorAll('[data-testid=album-card] img'))"
                         + ".filter(i => i.complete && i.naturalWidth > 0).length;")).longValue() == 1);
