@@ -9,14 +9,26 @@ dist=assembly/target/assembly
 if [ ! -x "$dist/bin/karaf" ] || [ -n "$(find pom.xml bundles webconsole features assembly/src assembly/pom.xml \
         -newer "$dist/bin/karaf" -type f -not -path '*/target/*' 2>/dev/null | head -n 1)" ]; then
     echo "Building Sover (mvn install, tests skipped; run ./run-tests.sh for the tests)..."
-    mvn -B -q install -DskipTests -pl '!itests'
+    mvn -B -q -Dstyle.color=never install -DskipTests -pl '!itests'
 fi
 port="${SOVER_HTTP_PORT:-8181}"
 data="${SOVER_DATA:-$PWD/$dist/data}"
 
 "$dist/bin/karaf" server &
 node=$!
-trap 'echo; echo "Stopping the node..."; kill "$node" 2>/dev/null; wait "$node" 2>/dev/null; exit 0' INT TERM
+stop_node() {
+    echo
+    echo "Stopping the node..."
+    # bin/karaf runs the JVM as its child: ask Karaf to shut down, do not just kill the script.
+    SOVER_DATA="$data" "$dist/bin/stop" >/dev/null 2>&1 || true
+    for _ in $(seq 1 60); do
+        kill -0 "$node" 2>/dev/null || exit 0
+        sleep 0.5
+    done
+    pkill -TERM -P "$node" 2>/dev/null || true
+    exit 0
+}
+trap stop_node INT TERM
 
 for _ in $(seq 1 240); do
     if curl -fsS -o /dev/null "http://127.0.0.1:${port}/v1/health" 2>/dev/null; then
