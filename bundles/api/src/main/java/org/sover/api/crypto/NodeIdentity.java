@@ -16,4 +16,11 @@ public interface NodeIdentity {
 
     /** Ed25519 signature (64 bytes) over {@code message}. */
     byte[] sign(byte[] message);
+
+    /**
+     * This node's X25519 key-agreement public key, derived from the Ed25519 identity (as
+     * libsodium's crypto_sign_ed25519_pk_to_curve25519 does), so peers can compute it from the
+     * pinned key: {@link SignatureVerifier#agreementKeyOf(byte[])} gives the same bytes.
+     */
+    byte[] agreementPublicKey();
 }

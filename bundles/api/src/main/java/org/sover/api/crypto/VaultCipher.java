@@ -32,6 +32,27 @@ public interface VaultCipher {
      */
     InputStream decrypt(SeekableByteChannel ciphertext, long plaintextOffset) throws IOException;
 
+    /**
+     * The family vault key sealed to a peer for the pairing handover: ephemeral X25519 with the
+     * peer's agreement key, HKDF-SHA256, AES-256-GCM, with both node ids bound in as AAD.
+     *
+     * @throws IllegalStateException    on a node without the vault key
+     * @throws IllegalArgumentException for a malformed agreement key or node id
+     */
+    byte[] sealVaultKey(byte[] peerAgreementPublicKey, String peerNodeId);
+
+    /**
+     * Opens a vault key sealed to this node by {@code senderNodeId} and makes it this node's
+     * vault key (the previous key file is kept as {@code vault.key.previous}). The caller
+     * checks first that no blob depends on the old key.
+     *
+     * @throws java.security.GeneralSecurityException when it was not sealed to this node or was altered
+     * @throws java.io.IOException when the key file cannot be written (the old key stays in use)
+     * @throws IllegalArgumentException for a malformed sender node id
+     */
+    void installVaultKey(byte[] sealed, String senderNodeId)
+            throws java.security.GeneralSecurityException, java.io.IOException;
+
     /** Size of the ciphertext for a plaintext of the given size. */
     long cipherSize(long plaintextSize);
 }

@@ -2,6 +2,7 @@ package org.sover.crypto.internal;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.security.GeneralSecurityException;
 import java.security.SecureRandom;
 import java.util.Arrays;
 import java.util.HexFormat;
@@ -19,10 +20,12 @@ import org.sover.api.crypto.NodeIdentity;
 
 /**
  * This node's Ed25519 key, created at first activation and kept as {@code node.key} (the raw
- * 32-byte private key) in the key directory. Losing the file changes the node id.
+ * 32-byte private key) in the key directory. Losing the file changes the node id. The X25519
+ * agreement key is derived from it on load (see {@link AgreementKeys}) and never stored.
  */
-@Component(service = NodeIdentity.class, configurationPid = CryptoConfig.PID, immediate = true)
-public final class Ed25519NodeIdentity implements NodeIdentity {
+@Component(service = {NodeIdentity.class, NodeKeyAgreement.class}, configurationPid = CryptoConfig.PID,
+        immediate = true)
+public final class Ed25519NodeIdentity implements NodeIdentity, NodeKeyAgreement {
     static final String KEY_FILE = "node.key";
     /** Bytes of SHA-256 shown in the fingerprint: 128 bits are plenty for people comparing by eye. */
     private static final int FINGERPRINT_BYTES = 16;
@@ -74,6 +77,17 @@ public final class Ed25519NodeIdentity implements NodeIdentity {
         return signer.generateSignature();
     }
 
+    @Override
+    public byte[] agreementPublicKey() {
+        return identity.agreementPublicKey().clone();
+    }
+
+    /** Only for this bundle (through {@link NodeKeyAgreement}); the private key itself stays here. */
+    @Override
+    public byte[] sharedSecret(byte[] peerAgreementPublicKey) throws GeneralSecurityException {
+        return AgreementKeys.sharedSecret(identity.agreementPrivateKey(), peerAgreementPublicKey);
+    }
+
     static String fingerprintOf(byte[] publicKey) {
         String hex = HexFormat.of().withUpperCase().formatHex(NodeIdFormat.sha256(publicKey), 0, FINGERPRINT_BYTES);
         StringBuilder grouped = new StringBuilder(hex.length() + hex.length() / 4);
@@ -86,7 +100,8 @@ public final class Ed25519NodeIdentity implements NodeIdentity {
         return grouped.toString();
     }
 
-    private record Identity(Path keyDir, Ed25519PrivateKeyParameters privateKey, byte[] publicKey, String nodeId) {
+    private record Identity(Path keyDir, Ed25519PrivateKeyParameters privateKey, byte[] publicKey, String nodeId,
+            byte[] agreementPrivateKey, byte[] agreementPublicKey) {
         static Identity load(KeyDirectory keys) throws IOException {
             Optional<byte[]> stored = keys.read(KEY_FILE, Ed25519PrivateKeyParameters.KEY_SIZE);
             Ed25519PrivateKeyParameters privateKey;
@@ -106,7 +121,15 @@ public final class Ed25519NodeIdentity implements NodeIdentity {
                 }
             }
             byte[] publicKey = privateKey.generatePublicKey().getEncoded();
-            return new Identity(keys.path(), privateKey, publicKey, NodeIdFormat.fromPublicKey(publicKey));
+            byte[] seed = privateKey.getEncoded();
+            byte[] agreementPrivateKey;
+            try {
+                agreementPrivateKey = AgreementKeys.privateKeyOf(seed);
+            } finally {
+                Arrays.fill(seed, (byte) 0);
+            }
+            return new Identity(keys.path(), privateKey, publicKey, NodeIdFormat.fromPublicKey(publicKey),
+                    agreementPrivateKey, AgreementKeys.publicKeyOfPrivate(agreementPrivateKey));
         }
     }
 }

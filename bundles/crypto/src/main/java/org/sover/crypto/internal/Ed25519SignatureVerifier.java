@@ -6,8 +6,8 @@ import org.osgi.service.component.annotations.Component;
 import org.sover.api.crypto.SignatureVerifier;
 
 /**
- * Checks other nodes' Ed25519 signatures. Stateless and separate from the node identity, so a
- * process that only verifies needs no key file of its own.
+ * Checks other nodes' Ed25519 signatures and computes their X25519 agreement keys. Stateless and
+ * separate from the node identity, so a process that only verifies needs no key file of its own.
  */
 @Component(service = SignatureVerifier.class)
 public final class Ed25519SignatureVerifier implements SignatureVerifier {
@@ -47,5 +47,14 @@ public final class Ed25519SignatureVerifier implements SignatureVerifier {
     @Override
     public boolean isValidNodeId(String nodeId) {
         return NodeIdFormat.isValid(nodeId);
+    }
+
+    /**
+     * @throws IllegalArgumentException unless {@code ed25519PublicKey} is a raw 32-byte Ed25519 key
+     *         in the curve's prime-order subgroup, as every key a node generates is
+     */
+    @Override
+    public byte[] agreementKeyOf(byte[] ed25519PublicKey) {
+        return AgreementKeys.publicKeyOf(ed25519PublicKey);
     }
 }

@@ -45,14 +45,22 @@ final class JdkPrimitives {
     }
 
     static MessageDigest sha256() {
+        return digest("SHA-256");
+    }
+
+    static MessageDigest sha512() {
+        return digest("SHA-512");
+    }
+
+    private static MessageDigest digest(String algorithm) {
         try {
             try {
-                return MessageDigest.getInstance("SHA-256", DIGEST_PROVIDER);
+                return MessageDigest.getInstance(algorithm, DIGEST_PROVIDER);
             } catch (NoSuchProviderException otherRuntime) {
-                return MessageDigest.getInstance("SHA-256");
+                return MessageDigest.getInstance(algorithm);
             }
         } catch (GeneralSecurityException e) {
-            throw new IllegalStateException("the Java runtime lacks SHA-256", e);
+            throw new IllegalStateException("the Java runtime lacks " + algorithm, e);
         }
     }
 }

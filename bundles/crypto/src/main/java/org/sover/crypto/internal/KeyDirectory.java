@@ -13,6 +13,8 @@ import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileAttribute;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.security.MessageDigest;
+import java.util.Arrays;
 import java.util.Optional;
 import java.util.Set;
 
@@ -77,6 +79,40 @@ final class KeyDirectory {
         if (Files.exists(target)) {
             throw new FileAlreadyExistsException(target.toString(), null, "key file exists; it is never replaced");
         }
+        writeAtomically(target, content);
+        syncDirectory();
+    }
+
+    /**
+     * Replaces a key file on purpose (a vault key handed over by the family), first copying its
+     * current content to {@code backupName}, which replaces an older backup. The key file is
+     * never missing in between, so a crash leaves the old key or the new one, never none.
+     *
+     * @return false when the file already holds {@code content}; then nothing is written, so the
+     *         backup keeps the key before it
+     */
+    boolean replace(String name, byte[] content, String backupName) throws IOException {
+        createDirectory();
+        Optional<byte[]> existing = read(name, content.length);
+        if (existing.isPresent()) {
+            byte[] old = existing.get();
+            try {
+                if (MessageDigest.isEqual(old, content)) {
+                    return false;
+                }
+                writeAtomically(file(backupName), old);
+            } finally {
+                Arrays.fill(old, (byte) 0);
+            }
+        }
+        writeAtomically(file(name), content);
+        syncDirectory();
+        return true;
+    }
+
+    /** Temporary file created owner-only, synced, then renamed over {@code target} (rename replaces). */
+    private void writeAtomically(Path target, byte[] content) throws IOException {
+        String name = target.getFileName().toString();
         Path temp = posix ? Files.createTempFile(dir, "." + name + "-", ".tmp", ownerOnly(FILE_PERMISSIONS))
                 : Files.createTempFile(dir, "." + name + "-", ".tmp");
         try {
@@ -91,7 +127,6 @@ final class KeyDirectory {
         } finally {
             Files.deleteIfExists(temp);
         }
-        syncDirectory();
     }
 
     private void createDirectory() throws IOException {

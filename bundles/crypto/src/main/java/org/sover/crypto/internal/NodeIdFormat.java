@@ -25,14 +25,20 @@ final class NodeIdFormat {
             String chunk = base32.substring(i, i + CHUNK);
             checked.append(chunk).append(checkCharacter(chunk));
         }
-        StringBuilder grouped = new StringBuilder(LENGTH + LENGTH / GROUP - 1);
-        for (int i = 0; i < LENGTH; i += GROUP) {
-            if (i > 0) {
-                grouped.append('-');
-            }
-            grouped.append(checked, i, i + GROUP);
+        return grouped(checked);
+    }
+
+    /**
+     * The node id as {@link #fromPublicKey} writes it (uppercase, dashed). Ids are bound into
+     * signatures and AAD byte for byte, so both sides must use this one spelling.
+     *
+     * @throws IllegalArgumentException unless {@link #isValid} accepts {@code nodeId}
+     */
+    static String canonical(String nodeId) {
+        if (!isValid(nodeId)) {
+            throw new IllegalArgumentException("not a valid node id: " + nodeId);
         }
-        return grouped.toString();
+        return grouped(compact(nodeId));
     }
 
     /** Accepts any case, with or without dashes and spaces; every check character must be right. */
@@ -40,7 +46,7 @@ final class NodeIdFormat {
         if (nodeId == null) {
             return false;
         }
-        String compact = nodeId.replace("-", "").replace(" ", "").toUpperCase(Locale.ROOT);
+        String compact = compact(nodeId);
         if (compact.length() != LENGTH) {
             return false;
         }
@@ -53,6 +59,21 @@ final class NodeIdFormat {
             }
         }
         return true;
+    }
+
+    private static String compact(String nodeId) {
+        return nodeId.replace("-", "").replace(" ", "").toUpperCase(Locale.ROOT);
+    }
+
+    private static String grouped(CharSequence compact) {
+        StringBuilder grouped = new StringBuilder(LENGTH + LENGTH / GROUP - 1);
+        for (int i = 0; i < LENGTH; i += GROUP) {
+            if (i > 0) {
+                grouped.append('-');
+            }
+            grouped.append(compact, i, i + GROUP);
+        }
+        return grouped.toString();
     }
 
     /**

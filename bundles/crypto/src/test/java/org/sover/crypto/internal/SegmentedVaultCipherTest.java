@@ -394,9 +394,9 @@ public class SegmentedVaultCipherTest {
     public void vaultKeyIsPrivateAndSurvivesReactivation() throws Exception {
         Path dir = temp.newFolder().toPath().resolve("keys");
         byte[] plaintext = plaintext(SEGMENT + 3);
-        Blob blob = encrypt(new SegmentedVaultCipher(dir, true), plaintext);
+        Blob blob = encrypt(cipherIn(dir, true), plaintext);
 
-        SegmentedVaultCipher again = new SegmentedVaultCipher(dir, true);
+        SegmentedVaultCipher again = cipherIn(dir, true);
         assertArrayEquals(plaintext, decrypt(again, blob.bytes));
         assertEquals(blob.result.contentId(), encrypt(again, plaintext).result.contentId());
         Path keyFile = dir.resolve(SegmentedVaultCipher.KEY_FILE);
@@ -404,7 +404,7 @@ public class SegmentedVaultCipherTest {
         assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(keyFile)));
         assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(dir)));
 
-        SegmentedVaultCipher copiedKeyOnStorageNode = new SegmentedVaultCipher(dir, false);
+        SegmentedVaultCipher copiedKeyOnStorageNode = cipherIn(dir, false);
         assertTrue(copiedKeyOnStorageNode.hasVaultKey());
         assertArrayEquals(plaintext, decrypt(copiedKeyOnStorageNode, blob.bytes));
     }
@@ -412,7 +412,7 @@ public class SegmentedVaultCipherTest {
     @Test
     public void storageOnlyNodeHasNoVaultKey() throws Exception {
         Path dir = temp.newFolder().toPath().resolve("keys");
-        SegmentedVaultCipher storageOnly = new SegmentedVaultCipher(dir, false);
+        SegmentedVaultCipher storageOnly = cipherIn(dir, false);
 
         assertFalse(storageOnly.hasVaultKey());
         assertFalse(Files.exists(dir.resolve(SegmentedVaultCipher.KEY_FILE)));
@@ -427,12 +427,12 @@ public class SegmentedVaultCipherTest {
     public void damagedVaultKeyFileStopsActivation() throws Exception {
         Path dir = temp.newFolder().toPath();
         Files.write(dir.resolve(SegmentedVaultCipher.KEY_FILE), new byte[33]);
-        assertThrows(IOException.class, () -> new SegmentedVaultCipher(dir, true));
+        assertThrows(IOException.class, () -> cipherIn(dir, true));
     }
 
     @Test
     public void cipherSizeFormula() throws Exception {
-        SegmentedVaultCipher storageOnly = new SegmentedVaultCipher(temp.newFolder().toPath(), false);
+        SegmentedVaultCipher storageOnly = cipherIn(temp.newFolder().toPath(), false);
         assertEquals(HEADER + 16, storageOnly.cipherSize(0));
         assertEquals(HEADER + 1 + 16, storageOnly.cipherSize(1));
         assertEquals(HEADER + SEGMENT + 16, storageOnly.cipherSize(SEGMENT));
@@ -442,7 +442,12 @@ public class SegmentedVaultCipherTest {
     }
 
     private SegmentedVaultCipher newCipher() throws IOException {
-        return new SegmentedVaultCipher(temp.newFolder().toPath().resolve("keys"), true);
+        return cipherIn(temp.newFolder().toPath().resolve("keys"), true);
+    }
+
+    /** A cipher with the node identity of the same key directory, as the components run. */
+    static SegmentedVaultCipher cipherIn(Path keyDir, boolean createVaultKey) throws IOException {
+        return new SegmentedVaultCipher(keyDir, createVaultKey, new Ed25519NodeIdentity(keyDir));
     }
 
     /** Recognisable text: any 64-byte window of it is unique, so a leak would be found. */
