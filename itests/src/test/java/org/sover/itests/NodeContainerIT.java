@@ -138,6 +138,7 @@ public class NodeContainerIT {
         assertTrue(String.join("; ", problems), problems.isEmpty());
         for (String service : new String[] {"org.sover.api.vault.VaultRepository", "org.sover.api.storage.BlobStore",
             "org.sover.api.crypto.VaultCipher", "org.sover.api.crypto.NodeIdentity", "org.sover.api.retry.RetryPolicy",
+            "org.sover.api.replication.JobQueue", "org.sover.api.replication.PeerStore",
             "javax.servlet.Servlet"}) {
             assertNotNull(service + " is registered", context.getServiceReference(service));
         }

@@ -31,8 +31,9 @@ public interface VaultRepository {
     Optional<List<String>> deleteAlbum(String id, String nodeId);
 
     /**
-     * In one transaction: stores the blob record if new, the photo record, and the
-     * idempotency key. If {@code (accountId, idempotencyKey)} was already used, nothing is
+     * In one transaction: stores the blob record if new, the photo record, the idempotency
+     * key, and a pending replication job of the blob for every pinned peer that is not
+     * blocked (no photo without its jobs). If {@code (accountId, idempotencyKey)} was already used, nothing is
      * written and the earlier photo is returned with {@code created=false}. If the album
      * already holds a live photo of the same blob, that photo is returned with
      * {@code created=false}.

@@ -29,11 +29,12 @@ import org.sover.api.vault.Photo;
 import org.sover.api.vault.VaultRepository;
 import org.sover.api.vault.VaultStats;
 
-/** Albums, photos and blob records in the embedded Derby database. */
+/**
+ * Albums, photos and blob records in the embedded Derby database; a new photo's replication
+ * jobs are written with it (the queue itself is {@link DerbyJobQueue}).
+ */
 @Component(service = VaultRepository.class)
 public final class DerbyVaultRepository implements VaultRepository {
-    static final int MAX_PAGE_SIZE = 500;
-
     private static final String DUPLICATE_KEY = "23505";
 
     private static final String ALBUMS = albumQuery("");
@@ -171,7 +172,7 @@ public final class DerbyVaultRepository implements VaultRepository {
             }
             return new AddedPhoto(same.get(), false);
         }
-        insertBlobIfAbsent(c, blob);
+        boolean newBlob = insertBlobIfAbsent(c, blob);
         Instant uploadedAt = Instant.ofEpochMilli(now);
         Instant takenAt = photo.takenAt() == null ? uploadedAt : Instant.ofEpochMilli(photo.takenAt().toEpochMilli());
         Photo created = new Photo(Ids.newId(), photo.albumId(), blob.id(), photo.filename(), photo.contentType(),
@@ -181,7 +182,23 @@ public final class DerbyVaultRepository implements VaultRepository {
         if (idempotencyKey != null) {
             insertIdempotencyKey(c, accountId, idempotencyKey, created.id(), now);
         }
+        insertJobs(c, blob.id(), created.id(), newBlob, now);
         return new AddedPhoto(created, true);
+    }
+
+    /** No photo without its jobs: one pending job per pinned peer that is not blocked, due now. */
+    private static void insertJobs(Connection c, String blobId, String photoId, boolean newBlob, long now)
+            throws SQLException {
+        if (newBlob) {
+            // Jobs of a blob without a record are left from before it was deleted here (only
+            // done ones survive deleteBlobRecordIfUnreferenced); peers may have dropped their
+            // copies since, so the bytes are sent again.
+            try (PreparedStatement delete = c.prepareStatement("DELETE FROM jobs WHERE blob_id = ?")) {
+                delete.setString(1, blobId);
+                delete.executeUpdate();
+            }
+        }
+        DerbyJobQueue.insertPending(c, blobId, photoId, DerbyPeerStore.unblockedPeerIds(c), now);
     }
 
     /**
@@ -226,14 +243,15 @@ public final class DerbyVaultRepository implements VaultRepository {
         }
     }
 
-    private static void insertBlobIfAbsent(Connection c, BlobRecord blob) throws SQLException {
+    /** @return true when this call stored the record */
+    private static boolean insertBlobIfAbsent(Connection c, BlobRecord blob) throws SQLException {
         // WITH RS keeps the shared lock on an existing record until commit, so a concurrent
         // deleteBlobRecordIfUnreferenced cannot remove it before this photo references it.
         try (PreparedStatement select = c.prepareStatement("SELECT 1 FROM blobs WHERE id = ? WITH RS")) {
             select.setString(1, blob.id());
             try (ResultSet rs = select.executeQuery()) {
                 if (rs.next()) {
-                    return;
+                    return false;
                 }
             }
         }
@@ -249,12 +267,14 @@ public final class DerbyVaultRepository implements VaultRepository {
             insert.setLong(7, m.createdAt().toEpochMilli());
             insert.setBytes(8, blob.signature());
             insert.executeUpdate();
+            return true;
         } catch (SQLException e) {
             // Another upload of the same bytes (into another album) stored the record first; the
             // manifests are equal because the id is the content's hash. Only this statement failed.
             if (!DUPLICATE_KEY.equals(e.getSQLState())) {
                 throw e;
             }
+            return false;
         }
     }
 
@@ -330,10 +350,8 @@ public final class DerbyVaultRepository implements VaultRepository {
     }
 
     private Page<Photo> page(String what, String albumFilter, String albumId, int limit, String cursor) {
-        if (limit < 1 || limit > MAX_PAGE_SIZE) {
-            throw new IllegalArgumentException("page limit must be 1-" + MAX_PAGE_SIZE + ", not " + limit);
-        }
-        PhotoCursor after = cursor == null ? null : PhotoCursor.decode(cursor);
+        KeysetCursor.checkLimit(limit);
+        KeysetCursor after = cursor == null ? null : KeysetCursor.decode(cursor);
         String sql = "SELECT " + PHOTO_COLUMNS + " FROM photos p WHERE p.deleted = FALSE" + albumFilter
                 + (after == null ? "" : AFTER_CURSOR) + PAGE_ORDER;
         return database.query(what, c -> {
@@ -343,8 +361,8 @@ public final class DerbyVaultRepository implements VaultRepository {
                     select.setString(i++, albumId);
                 }
                 if (after != null) {
-                    select.setLong(i++, after.takenAt());
-                    select.setLong(i++, after.takenAt());
+                    select.setLong(i++, after.time());
+                    select.setLong(i++, after.time());
                     select.setString(i++, after.id());
                 }
                 // One more than asked tells whether another page follows.
@@ -360,7 +378,7 @@ public final class DerbyVaultRepository implements VaultRepository {
                 }
                 items.remove(limit);
                 Photo last = items.get(limit - 1);
-                return new Page<>(items, new PhotoCursor(last.takenAt().toEpochMilli(), last.id()).encode());
+                return new Page<>(items, new KeysetCursor(last.takenAt().toEpochMilli(), last.id()).encode());
             }
         });
     }
@@ -427,7 +445,8 @@ public final class DerbyVaultRepository implements VaultRepository {
 
     /**
      * Also true when there is no record but nothing references the id either (thumbnails have
-     * no record), so the caller may remove the file.
+     * no record), so the caller may remove the file. Then the blob's jobs that are not done go
+     * too: there is nothing left to send.
      */
     @Override
     public boolean deleteBlobRecordIfUnreferenced(String blobId) {
@@ -441,6 +460,11 @@ public final class DerbyVaultRepository implements VaultRepository {
             if (isReferenced(c, blobId)) {
                 c.rollback();
                 return false;
+            }
+            try (PreparedStatement delete = c.prepareStatement(
+                    "DELETE FROM jobs WHERE blob_id = ? AND state <> 'done'")) {
+                delete.setString(1, blobId);
+                delete.executeUpdate();
             }
             return true;
         });
@@ -494,7 +518,6 @@ public final class DerbyVaultRepository implements VaultRepository {
         }
     }
 
-    /** The candidates no live photo uses as its blob or its thumbnail. */
     /**
      * Changes the live rows whose {@code column} equals {@code value} and stamps the
      * last-writer-wins clock {@code (rev + 1, updated_at, node_id)}: the one place where a
@@ -536,6 +559,7 @@ public final class DerbyVaultRepository implements VaultRepository {
         return ids;
     }
 
+    /** The candidates no live photo uses as its blob or its thumbnail. */
     private static List<String> unreferenced(Connection c, Set<String> candidates) throws SQLException {
         List<String> unreferenced = new ArrayList<>();
         for (String blobId : candidates) {

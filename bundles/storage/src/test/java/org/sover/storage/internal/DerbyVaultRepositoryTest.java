@@ -8,6 +8,8 @@ import static org.junit.Assert.assertNull;
 import static org.junit.Assert.assertThrows;
 import static org.junit.Assert.assertTrue;
 
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -19,9 +21,13 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.stream.Collectors;
 
 import org.junit.Before;
 import org.junit.Test;
+import org.sover.api.replication.Job;
+import org.sover.api.replication.JobState;
+import org.sover.api.replication.PeerRole;
 import org.sover.api.storage.ConflictException;
 import org.sover.api.storage.Page;
 import org.sover.api.vault.AddedPhoto;
@@ -418,6 +424,89 @@ public class DerbyVaultRepositoryTest extends DatabaseTestSupport {
     }
 
     @Test
+    public void addPhotoWritesAPendingJobForEachPinnedPeerThatIsNotBlocked() {
+        DerbyPeerStore peers = new DerbyPeerStore(database);
+        DerbyJobQueue queue = new DerbyJobQueue(database);
+        pin(peers, "peer-b");
+        pin(peers, "peer-c");
+        pin(peers, "peer-d");
+        peers.setBlocked("peer-d", true, T0);
+        Album album = repository.createAlbum("A", NODE);
+
+        Photo photo = repository.addPhoto(newPhoto(album.id(), "a.jpg", T0), blob("a"), "u", "key").photo();
+
+        List<Job> jobs = queue.jobs(null, null, 10, null).items();
+        assertEquals(Set.of("peer-b", "peer-c"), jobs.stream().map(Job::peerId).collect(Collectors.toSet()));
+        for (Job job : jobs) {
+            assertEquals(JobState.PENDING, job.state());
+            assertEquals(blobId("a"), job.blobId());
+            assertEquals(photo.id(), job.photoId());
+            assertEquals(0, job.attempts());
+            assertEquals(photo.uploadedAt(), job.nextAttemptAt());
+        }
+
+        // An idempotent repeat and a duplicate in the same album write nothing.
+        assertFalse(repository.addPhoto(newPhoto(album.id(), "b.jpg", T0), blob("b"), "u", "key").created());
+        assertFalse(repository.addPhoto(newPhoto(album.id(), "copy.jpg", T0), blob("a"), "u", null).created());
+        assertEquals(2, jobCount(queue));
+        // The same bytes in another album are a new photo, but the peers have jobs of the blob already.
+        Album other = repository.createAlbum("B", NODE);
+        assertTrue(repository.addPhoto(newPhoto(other.id(), "a.jpg", T0), blob("a"), "u", null).created());
+        assertEquals(2, jobCount(queue));
+        // A peer paired since gets the blob with its next photo.
+        pin(peers, "peer-e");
+        Album third = repository.createAlbum("C", NODE);
+        Photo inThird = repository.addPhoto(newPhoto(third.id(), "a.jpg", T0), blob("a"), "u", null).photo();
+        List<Job> ofE = queue.jobs(null, "peer-e", 10, null).items();
+        assertEquals(List.of(inThird.id()), ofE.stream().map(Job::photoId).toList());
+        assertEquals(3, jobCount(queue));
+    }
+
+    @Test
+    public void withoutPeersAddPhotoWritesNoJobs() {
+        Album album = repository.createAlbum("A", NODE);
+
+        assertTrue(repository.addPhoto(newPhoto(album.id(), "a.jpg", T0), blob("a"), "u", null).created());
+
+        assertEquals(0, jobCount(new DerbyJobQueue(database)));
+    }
+
+    @Test
+    public void removingTheLastRecordOfABlobDropsItsUnfinishedJobs() {
+        DerbyPeerStore peers = new DerbyPeerStore(database);
+        DerbyJobQueue queue = new DerbyJobQueue(database);
+        pin(peers, "peer-b");
+        pin(peers, "peer-c");
+        Album a = repository.createAlbum("A", NODE);
+        Album b = repository.createAlbum("B", NODE);
+        Photo inA = repository.addPhoto(newPhoto(a.id(), "s.jpg", T0), blob("shared"), "u", null).photo();
+        Photo inB = repository.addPhoto(newPhoto(b.id(), "s.jpg", T0), blob("shared"), "u", null).photo();
+        repository.addPhoto(newPhoto(a.id(), "o.jpg", T0), blob("other"), "u", null);
+        Instant now = Instant.now().plusSeconds(1);
+        Job sent = queue.lease("peer-b", 10, Duration.ofSeconds(30), now).stream()
+                .filter(job -> job.blobId().equals(blobId("shared"))).findFirst().orElseThrow();
+        queue.complete(sent.id(), "http", "host", now);
+
+        repository.deletePhoto(inA.id(), NODE);
+        assertFalse(repository.deleteBlobRecordIfUnreferenced(blobId("shared")));
+        assertEquals(4, jobCount(queue));
+
+        repository.deletePhoto(inB.id(), NODE);
+        assertTrue(repository.deleteBlobRecordIfUnreferenced(blobId("shared")));
+        List<Job> left = queue.jobs(null, null, 10, null).items();
+        assertEquals(3, left.size());
+        assertEquals(List.of(sent.id()), left.stream().filter(job -> job.blobId().equals(blobId("shared")))
+                .map(Job::id).toList());
+
+        // The same bytes uploaded again go to every peer again: they may have dropped theirs.
+        Photo back = repository.addPhoto(newPhoto(a.id(), "s.jpg", T0), blob("shared"), "u", null).photo();
+        List<Job> resent = queue.jobs(null, null, 10, null).items().stream()
+                .filter(job -> job.blobId().equals(blobId("shared"))).toList();
+        assertEquals(2, resent.size());
+        assertTrue(resent.stream().allMatch(job -> job.state() == JobState.PENDING && job.photoId().equals(back.id())));
+    }
+
+    @Test
     public void setThumbnailDoesNotTouchTheReplicationClock() {
         Album a = repository.createAlbum("A", NODE);
         Photo photo = repository.addPhoto(newPhoto(a.id(), "s.jpg", T0), blob("b"), "u", null).photo();
@@ -470,6 +559,15 @@ public class DerbyVaultRepositoryTest extends DatabaseTestSupport {
 
         assertEquals(1000, albums.size());
         assertTrue(albums.stream().allMatch(album -> album.photoCount() == 20 && album.coverPhotoId() != null));
+    }
+
+    private static void pin(DerbyPeerStore peers, String nodeId) {
+        peers.pin(nodeId, nodeId.getBytes(StandardCharsets.UTF_8), nodeId, PeerRole.FULL, List.of(),
+                T0);
+    }
+
+    private static long jobCount(DerbyJobQueue queue) {
+        return queue.counts(null).values().stream().mapToLong(Long::longValue).sum();
     }
 
     @Test

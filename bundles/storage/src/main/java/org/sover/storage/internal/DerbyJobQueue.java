@@ -1,0 +1,488 @@
+package org.sover.storage.internal;
+
+import java.lang.System.Logger.Level;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Types;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.EnumMap;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Collectors;
+
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
+import org.osgi.service.component.annotations.ReferencePolicyOption;
+import org.sover.api.Ids;
+import org.sover.api.replication.Job;
+import org.sover.api.replication.JobQueue;
+import org.sover.api.replication.JobState;
+import org.sover.api.retry.RetryDecision;
+import org.sover.api.retry.RetryPolicy;
+import org.sover.api.retry.RetryState;
+import org.sover.api.storage.Page;
+
+/**
+ * The blob replication queue in the embedded Derby database. After a failed attempt it asks
+ * the highest-ranked {@link RetryPolicy}; while none is registered (the retry bundle is being
+ * restarted or replaced) failed jobs stay pending and come back every minute.
+ */
+// Immediate: the "no policy" warning is logged once per gap, which a re-created instance would forget.
+@Component(service = JobQueue.class, immediate = true)
+public final class DerbyJobQueue implements JobQueue {
+    static final int MAX_ERROR_LENGTH = 2000;
+    static final Duration RETRY_WITHOUT_POLICY = Duration.ofSeconds(60);
+
+    private static final System.Logger LOG = System.getLogger(DerbyJobQueue.class.getName());
+    private static final String DUPLICATE_KEY = "23505";
+    private static final String LEASE_EXPIRED = "the attempt did not finish before its lease ended";
+
+    private static final String JOB_COLUMNS = "j.id, j.blob_id, j.photo_id, j.peer_id, j.state, j.attempts,"
+            + " j.next_attempt_at, j.last_error, j.transport, j.path, j.created_at, j.updated_at, j.first_attempt_at,"
+            + " j.lease_until";
+
+    // Keyset paging as for photos: "created_at <= ?" bounds the index range, the OR skips up to the cursor.
+    private static final String AFTER_CURSOR = "j.created_at <= ? AND (j.created_at < ? OR j.id < ?)";
+    private static final String PAGE_ORDER = " ORDER BY j.created_at DESC, j.id DESC FETCH FIRST ? ROWS ONLY";
+
+    /** Back to pending, due at the first parameter, with a fresh count of attempts; updated_at is the second. */
+    private static final String REQUEUE = "UPDATE jobs SET state = 'pending', attempts = 0, first_attempt_at = NULL,"
+            + " next_attempt_at = ?, updated_at = ? WHERE ";
+
+    private final DerbyDatabase database;
+    private final AtomicReference<RetryPolicy> policy = new AtomicReference<>();
+    private final AtomicBoolean warnedWithoutPolicy = new AtomicBoolean();
+
+    @Activate
+    public DerbyJobQueue(@Reference(name = "database") DerbyDatabase database) {
+        this.database = database;
+    }
+
+    /**
+     * Greedy and dynamic: a policy with a higher ranking replaces the bound one, and stopping
+     * the policy's bundle leaves the queue running (see {@link #decide}).
+     */
+    @Reference(name = "retryPolicy", cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY, unbind = "unbindRetryPolicy")
+    void bindRetryPolicy(RetryPolicy retryPolicy) {
+        policy.set(retryPolicy);
+        if (warnedWithoutPolicy.getAndSet(false)) {
+            LOG.log(Level.INFO, "A retry policy is registered again; failed replication jobs follow it from now on");
+        }
+    }
+
+    void unbindRetryPolicy(RetryPolicy retryPolicy) {
+        // On a replacement the new policy is bound before the old one goes; keep the new one.
+        policy.compareAndSet(retryPolicy, null);
+    }
+
+    @Override
+    public int enqueue(String blobId, String photoId, Collection<String> peerIds, Instant now) {
+        Objects.requireNonNull(blobId, "blobId");
+        long at = now.toEpochMilli();
+        return database.transaction("enqueue blob " + blobId,
+                c -> insertPending(c, blobId, photoId, peerIds, at));
+    }
+
+    /**
+     * Writes a pending job of the blob, due at {@code now}, for each of the peers that has none
+     * for it yet, in the caller's transaction; {@code addPhoto} writes a photo's jobs with it.
+     *
+     * @return how many jobs were written
+     */
+    static int insertPending(Connection c, String blobId, String photoId, Collection<String> peerIds, long now)
+            throws SQLException {
+        int inserted = 0;
+        try (PreparedStatement insert = c.prepareStatement("INSERT INTO jobs (id, blob_id, photo_id, peer_id, state,"
+                + " attempts, next_attempt_at, created_at, updated_at) VALUES (?, ?, ?, ?, 'pending', 0, ?, ?, ?)")) {
+            for (String peerId : new LinkedHashSet<>(peerIds)) {
+                insert.setString(1, Ids.newId());
+                insert.setString(2, blobId);
+                insert.setString(3, photoId);
+                insert.setString(4, Objects.requireNonNull(peerId, "peerId"));
+                insert.setLong(5, now);
+                insert.setLong(6, now);
+                insert.setLong(7, now);
+                try {
+                    inserted += insert.executeUpdate();
+                } catch (SQLException e) {
+                    // The peer has a job of this blob already (maybe from a concurrent upload of the
+                    // same bytes); only this statement failed.
+                    if (!DUPLICATE_KEY.equals(e.getSQLState())) {
+                        throw e;
+                    }
+                }
+            }
+        }
+        return inserted;
+    }
+
+    /** Jobs of blocked nodes are not handed out: they wait, pending, until the node is unblocked. */
+    @Override
+    public List<Job> lease(String peerId, int max, Duration lease, Instant now) {
+        if (max < 1) {
+            throw new IllegalArgumentException("max must be at least 1, not " + max);
+        }
+        if (lease.isNegative() || lease.isZero()) {
+            throw new IllegalArgumentException("the lease must be positive, not " + lease);
+        }
+        long at = now.toEpochMilli();
+        long until = now.plus(lease).toEpochMilli();
+        return database.transaction("lease jobs" + (peerId == null ? "" : " of peer " + peerId), c -> {
+            if (peerId != null && DerbyPeerStore.isBlocked(c, peerId)) {
+                return List.of();
+            }
+            List<String> due = dueJobs(c, peerId, max, at);
+            // The state check makes each take atomic: of two workers that saw the same job, the
+            // second updates nothing. Taking rows in id order gives concurrent leases one lock
+            // order, so they may wait for each other but never deadlock.
+            Set<String> taken = new HashSet<>();
+            try (PreparedStatement take = c.prepareStatement("UPDATE jobs SET state = 'in_flight',"
+                    + " attempts = attempts + 1, first_attempt_at = COALESCE(first_attempt_at, ?), lease_until = ?,"
+                    + " updated_at = ? WHERE id = ? AND state = 'pending' AND next_attempt_at <= ?")) {
+                for (String id : due.stream().sorted().toList()) {
+                    take.setLong(1, at);
+                    take.setLong(2, until);
+                    take.setLong(3, at);
+                    take.setString(4, id);
+                    take.setLong(5, at);
+                    if (take.executeUpdate() == 1) {
+                        taken.add(id);
+                    }
+                }
+            }
+            List<Job> leased = new ArrayList<>(taken.size());
+            for (String id : due) {
+                if (taken.contains(id)) {
+                    leased.add(job(c, id).orElseThrow());
+                }
+            }
+            return leased;
+        });
+    }
+
+    /** Ids of up to {@code max} due pending jobs, oldest due first. */
+    private static List<String> dueJobs(Connection c, String peerId, int max, long now) throws SQLException {
+        // Across peers, Derby's optimizer picks a table scan and a sort of every due job once the
+        // block list is joined; walking jobs_due_any in due order stops after max rows instead.
+        String sql = peerId != null
+                ? "SELECT j.id FROM jobs j WHERE j.state = 'pending' AND j.next_attempt_at <= ? AND j.peer_id = ?"
+                : "SELECT j.id FROM jobs j --DERBY-PROPERTIES index=jobs_due_any\n"
+                        + " WHERE j.state = 'pending' AND j.next_attempt_at <= ?"
+                        + " AND NOT EXISTS (SELECT 1 FROM blocked_nodes b WHERE b.node_id = j.peer_id)";
+        sql += " ORDER BY j.next_attempt_at FETCH FIRST ? ROWS ONLY";
+        List<String> ids = new ArrayList<>();
+        try (PreparedStatement select = c.prepareStatement(sql)) {
+            int i = 1;
+            select.setLong(i++, now);
+            if (peerId != null) {
+                select.setString(i++, peerId);
+            }
+            select.setInt(i, max);
+            try (ResultSet rs = select.executeQuery()) {
+                while (rs.next()) {
+                    ids.add(rs.getString(1));
+                }
+            }
+        }
+        return ids;
+    }
+
+    @Override
+    public boolean complete(String jobId, String transport, String path, Instant now) {
+        return database.transaction("complete job " + jobId, c -> {
+            try (PreparedStatement update = c.prepareStatement("UPDATE jobs SET state = 'done', transport = ?,"
+                    + " path = ?, last_error = NULL, next_attempt_at = NULL, lease_until = NULL, updated_at = ?"
+                    + " WHERE id = ? AND state = 'in_flight'")) {
+                update.setString(1, transport);
+                update.setString(2, path);
+                update.setLong(3, now.toEpochMilli());
+                update.setString(4, jobId);
+                return update.executeUpdate() == 1;
+            }
+        });
+    }
+
+    @Override
+    public Optional<Job> fail(String jobId, String error, String transport, String path, Instant now) {
+        String lastError = cutError(error);
+        return database.transaction("record the failed attempt of job " + jobId, c -> {
+            // Writing first takes the row's lock: no complete() or lease release can change the
+            // job between reading its attempts and storing the policy's decision.
+            try (PreparedStatement update = c.prepareStatement("UPDATE jobs SET last_error = ?, transport = ?,"
+                    + " path = ?, lease_until = NULL, updated_at = ? WHERE id = ? AND state = 'in_flight'")) {
+                update.setString(1, lastError);
+                update.setString(2, transport);
+                update.setString(3, path);
+                update.setLong(4, now.toEpochMilli());
+                update.setString(5, jobId);
+                if (update.executeUpdate() == 0) {
+                    return Optional.empty();
+                }
+            }
+            Job attempt = job(c, jobId).orElseThrow();
+            RetryDecision decision = decide(new RetryState(jobId, attempt.peerId(), attempt.attempts(),
+                    attempt.firstAttemptAt(), lastError), now);
+            JobState next = decision.outcome() == RetryDecision.Outcome.FAIL ? JobState.FAILED : JobState.PENDING;
+            try (PreparedStatement update = c.prepareStatement(
+                    "UPDATE jobs SET state = ?, next_attempt_at = ? WHERE id = ?")) {
+                update.setString(1, next.wireName());
+                if (decision.at() == null) {
+                    update.setNull(2, Types.BIGINT);
+                } else {
+                    update.setLong(2, decision.at().toEpochMilli());
+                }
+                update.setString(3, jobId);
+                update.executeUpdate();
+            }
+            return job(c, jobId);
+        });
+    }
+
+    /**
+     * The registered policy's decision. Without a policy, or when it fails or answers nonsense,
+     * the job is retried in a minute: the queue must not lose or freeze jobs while a policy
+     * bundle restarts.
+     */
+    private RetryDecision decide(RetryState state, Instant now) {
+        RetryPolicy current = policy.get();
+        RetryDecision fallback = RetryDecision.retryAt(now.plus(RETRY_WITHOUT_POLICY));
+        if (current == null) {
+            if (warnedWithoutPolicy.compareAndSet(false, true)) {
+                LOG.log(Level.WARNING, "No RetryPolicy service is registered (is the retry bundle stopped?);"
+                        + " failed replication jobs are retried every {0} s until one is",
+                        RETRY_WITHOUT_POLICY.toSeconds());
+            }
+            return fallback;
+        }
+        try {
+            RetryDecision decision = current.nextAttempt(state, now);
+            if (decision != null && decision.outcome() != null
+                    && (decision.at() != null || decision.outcome() == RetryDecision.Outcome.FAIL)) {
+                return decision;
+            }
+            LOG.log(Level.WARNING, "The retry policy {0} answered {1} for job {2}; retrying it in {3} s",
+                    current.getClass().getName(), decision, state.jobId(), RETRY_WITHOUT_POLICY.toSeconds());
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "The retry policy " + current.getClass().getName() + " failed for job "
+                    + state.jobId() + "; retrying it in " + RETRY_WITHOUT_POLICY.toSeconds() + " s", e);
+        }
+        return fallback;
+    }
+
+    @Override
+    public int releaseExpiredLeases(Instant now) {
+        long at = now.toEpochMilli();
+        return database.transaction("release expired job leases", c -> {
+            // attempts stays: the attempt was started. The error says why the job is back.
+            try (PreparedStatement update = c.prepareStatement("UPDATE jobs SET state = 'pending',"
+                    + " next_attempt_at = ?, lease_until = NULL, last_error = ?, updated_at = ?"
+                    + " WHERE state = 'in_flight' AND lease_until <= ?")) {
+                update.setLong(1, at);
+                update.setString(2, LEASE_EXPIRED);
+                update.setLong(3, at);
+                update.setLong(4, at);
+                return update.executeUpdate();
+            }
+        });
+    }
+
+    @Override
+    public int promoteCooledDown(Instant now) {
+        long at = now.toEpochMilli();
+        return database.transaction("requeue cooled-down jobs", c -> {
+            // next_attempt_at (the end of the cool-down) stays: it is past, so the job is due.
+            try (PreparedStatement update = c.prepareStatement("UPDATE jobs SET state = 'pending', attempts = 0,"
+                    + " first_attempt_at = NULL, updated_at = ? WHERE state = 'failed' AND next_attempt_at <= ?")) {
+                update.setLong(1, at);
+                update.setLong(2, at);
+                return update.executeUpdate();
+            }
+        });
+    }
+
+    /** Failed jobs and pending ones still waiting for their next attempt; jobs already due are left alone. */
+    @Override
+    public int requeue(Collection<String> jobIds, Instant now) {
+        long at = now.toEpochMilli();
+        return database.transaction("requeue " + jobIds.size() + " jobs", c -> {
+            int requeued = 0;
+            try (PreparedStatement update = c.prepareStatement(REQUEUE
+                    + "id = ? AND (state = 'failed' OR (state = 'pending' AND next_attempt_at > ?))")) {
+                for (String id : new LinkedHashSet<>(jobIds)) {
+                    update.setLong(1, at);
+                    update.setLong(2, at);
+                    update.setString(3, id);
+                    update.setLong(4, at);
+                    requeued += update.executeUpdate();
+                }
+            }
+            return requeued;
+        });
+    }
+
+    @Override
+    public int requeuePeer(String peerId, Instant now) {
+        Objects.requireNonNull(peerId, "peerId");
+        long at = now.toEpochMilli();
+        return database.transaction("requeue the jobs of peer " + peerId, c -> {
+            // Two statements rather than an OR, so each is a range of the jobs_due index.
+            int requeued;
+            try (PreparedStatement failed = c.prepareStatement(REQUEUE + "state = 'failed' AND peer_id = ?")) {
+                failed.setLong(1, at);
+                failed.setLong(2, at);
+                failed.setString(3, peerId);
+                requeued = failed.executeUpdate();
+            }
+            try (PreparedStatement waiting = c.prepareStatement(
+                    REQUEUE + "state = 'pending' AND peer_id = ? AND next_attempt_at > ?")) {
+                waiting.setLong(1, at);
+                waiting.setLong(2, at);
+                waiting.setString(3, peerId);
+                waiting.setLong(4, at);
+                requeued += waiting.executeUpdate();
+            }
+            return requeued;
+        });
+    }
+
+    @Override
+    public int requeueAllFailed(Instant now) {
+        long at = now.toEpochMilli();
+        return database.transaction("requeue all failed jobs", c -> {
+            try (PreparedStatement update = c.prepareStatement(REQUEUE + "state = 'failed'")) {
+                update.setLong(1, at);
+                update.setLong(2, at);
+                return update.executeUpdate();
+            }
+        });
+    }
+
+    @Override
+    public Optional<Job> job(String id) {
+        return database.query("read job " + id, c -> job(c, id));
+    }
+
+    @Override
+    public Page<Job> jobs(JobState state, String peerId, int limit, String cursor) {
+        KeysetCursor.checkLimit(limit);
+        KeysetCursor after = cursor == null ? null : KeysetCursor.decode(cursor);
+        List<String> conditions = new ArrayList<>();
+        List<Object> parameters = new ArrayList<>();
+        if (state != null) {
+            conditions.add("j.state = ?");
+            parameters.add(state.wireName());
+        }
+        if (peerId != null) {
+            conditions.add("j.peer_id = ?");
+            parameters.add(peerId);
+        }
+        if (after != null) {
+            conditions.add(AFTER_CURSOR);
+            parameters.add(after.time());
+            parameters.add(after.time());
+            parameters.add(after.id());
+        }
+        // One more than asked tells whether another page follows.
+        parameters.add(limit + 1);
+        String sql = "SELECT " + JOB_COLUMNS + " FROM jobs j"
+                + (conditions.isEmpty() ? "" : " WHERE " + String.join(" AND ", conditions)) + PAGE_ORDER;
+        return database.query("list jobs", c -> {
+            List<Job> items = new ArrayList<>(Math.min(limit + 1, 64));
+            try (PreparedStatement select = c.prepareStatement(sql)) {
+                for (int i = 0; i < parameters.size(); i++) {
+                    select.setObject(i + 1, parameters.get(i));
+                }
+                try (ResultSet rs = select.executeQuery()) {
+                    while (rs.next()) {
+                        items.add(job(rs));
+                    }
+                }
+            }
+            if (items.size() <= limit) {
+                return new Page<>(items, null);
+            }
+            items.remove(limit);
+            Job last = items.get(limit - 1);
+            return new Page<>(items, new KeysetCursor(last.createdAt().toEpochMilli(), last.id()).encode());
+        });
+    }
+
+    @Override
+    public Map<JobState, Long> counts(String peerId) {
+        // One count per state, each a range of jobs_due (state, peer_id, ...) read from the index
+        // alone; a GROUP BY over one peer would read that peer's rows from the table.
+        String sql = Arrays.stream(JobState.values())
+                .map(state -> "(SELECT COUNT(*) FROM jobs WHERE state = '" + state.wireName() + "'"
+                        + (peerId == null ? "" : " AND peer_id = ?") + ")")
+                .collect(Collectors.joining(", ", "SELECT ", " FROM SYSIBM.SYSDUMMY1"));
+        return database.query("count jobs" + (peerId == null ? "" : " of peer " + peerId), c -> {
+            try (PreparedStatement select = c.prepareStatement(sql)) {
+                if (peerId != null) {
+                    for (int i = 1; i <= JobState.values().length; i++) {
+                        select.setString(i, peerId);
+                    }
+                }
+                try (ResultSet rs = select.executeQuery()) {
+                    rs.next();
+                    Map<JobState, Long> counts = new EnumMap<>(JobState.class);
+                    for (JobState state : JobState.values()) {
+                        counts.put(state, rs.getLong(state.ordinal() + 1));
+                    }
+                    return counts;
+                }
+            }
+        });
+    }
+
+    /**
+     * Cuts an error message to what the {@code last_error} columns hold, without splitting a
+     * surrogate pair.
+     */
+    static String cutError(String error) {
+        if (error == null || error.length() <= MAX_ERROR_LENGTH) {
+            return error;
+        }
+        int end = Character.isHighSurrogate(error.charAt(MAX_ERROR_LENGTH - 1)) ? MAX_ERROR_LENGTH - 1
+                : MAX_ERROR_LENGTH;
+        return error.substring(0, end);
+    }
+
+    private static Optional<Job> job(Connection c, String id) throws SQLException {
+        try (PreparedStatement select = c.prepareStatement("SELECT " + JOB_COLUMNS + " FROM jobs j WHERE j.id = ?")) {
+            select.setString(1, id);
+            try (ResultSet rs = select.executeQuery()) {
+                return rs.next() ? Optional.of(job(rs)) : Optional.empty();
+            }
+        }
+    }
+
+    private static Job job(ResultSet rs) throws SQLException {
+        return new Job(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4),
+                JobState.valueOf(rs.getString(5).toUpperCase(Locale.ROOT)), rs.getInt(6), nullableInstant(rs, 7),
+                rs.getString(8), rs.getString(9), rs.getString(10), Instant.ofEpochMilli(rs.getLong(11)),
+                Instant.ofEpochMilli(rs.getLong(12)), nullableInstant(rs, 13), nullableInstant(rs, 14));
+    }
+
+    static Instant nullableInstant(ResultSet rs, int column) throws SQLException {
+        long millis = rs.getLong(column);
+        return rs.wasNull() ? null : Instant.ofEpochMilli(millis);
+    }
+}
