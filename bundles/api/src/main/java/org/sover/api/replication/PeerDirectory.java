@@ -1,0 +1,39 @@
+package org.sover.api.replication;
+
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Pairing and the family's peers, as the web API, the shell and the transports see them.
+ * Problems a person can fix come as {@link PairingException} with a message that says what
+ * to do.
+ */
+public interface PeerDirectory {
+    /** A one-time pairing line for another node to paste ({@code sover-pair:...}), valid 15 minutes. */
+    String createPairingPayload(PeerRole role);
+
+    /**
+     * Pairs with the node that issued {@code payload}: contacts it, pins each other's keys
+     * and, for a full pairing, installs the family vault key it hands over.
+     */
+    Peer acceptPairingPayload(String payload) throws PairingException;
+
+    List<Peer> peers();
+
+    Optional<Peer> peer(String nodeId);
+
+    List<PendingPeer> pending();
+
+    /** Pins a waiting node (its vault key handover happens when it next contacts this node). */
+    Peer approve(String nodeId) throws PairingException;
+
+    boolean deny(String nodeId);
+
+    Optional<Peer> rename(String nodeId, String name);
+
+    boolean remove(String nodeId);
+
+    void block(String nodeId);
+
+    void unblock(String nodeId);
+}
