@@ -1,0 +1,111 @@
+package org.sover.replication.internal;
+
+import java.io.IOException;
+import java.util.Map;
+
+import javax.servlet.Servlet;
+import javax.servlet.http.HttpServlet;
+import javax.servlet.http.HttpServletRequest;
+import javax.servlet.http.HttpServletResponse;
+
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Reference;
+import org.sover.api.replication.Peer;
+import org.sover.api.replication.PeerStore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+/**
+ * The node-to-node API under {@code /node/v1} (docs/PROTOCOL.md): a separate authentication
+ * domain from the family's {@code /v1}, where every request is signed by a node key and every
+ * answer is signed by this node.
+ */
+@Component(service = Servlet.class, immediate = true, property = {
+    "osgi.http.whiteboard.servlet.pattern=/node/v1/*", "osgi.http.whiteboard.servlet.name=sover-node-api"})
+public final class NodeApiServlet extends HttpServlet {
+    private static final long serialVersionUID = 1L;
+    private static final Logger LOG = LoggerFactory.getLogger(NodeApiServlet.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final int MAX_BODY = 64 * 1024;
+    private final transient PeerDirectoryService directory;
+    private final transient PeerStore peers;
+
+    @Activate
+    public NodeApiServlet(@Reference PeerDirectoryService directory, @Reference PeerStore peers) {
+        this.directory = directory;
+        this.peers = peers;
+    }
+
+    @Override
+    protected void service(HttpServletRequest req, HttpServletResponse resp) throws IOException {
+        String path = req.getRequestURI();
+        String method = req.getMethod();
+        byte[] body = req.getInputStream().readNBytes(MAX_BODY + 1);
+        if (body.length > MAX_BODY) {
+            send(req, resp, 413, error("too_large", "A node request body may have at most " + MAX_BODY + " bytes."));
+            return;
+        }
+        try {
+            if (path.equals(PeerDirectoryService.PAIR_PATH) && method.equals("POST")) {
+                pair(req, resp, path, body);
+            } else if (path.equals("/node/v1/ping") && (method.equals("GET") || method.equals("POST"))) {
+                Peer peer = directory.verifier().verify(method, path, req.getQueryString(), body, req::getHeader);
+                peers.recordContact(peer.nodeId(), java.time.Instant.now(), null);
+                ObjectNode answer = JSON.createObjectNode();
+                answer.put("nodeId", directory.identity().nodeId());
+                answer.put("peer", peer.nodeId());
+                send(req, resp, 200, answer);
+            } else {
+                send(req, resp, 404, error("not_found", "There is no node API route " + method + " " + path + "."));
+            }
+        } catch (NodeAuthException e) {
+            LOG.info("refused {} {} from {}: {}", method, path, req.getRemoteAddr(), e.getMessage());
+            send(req, resp, e.status, error(e.code, e.getMessage()));
+        } catch (RuntimeException e) {
+            LOG.error("node API failure in {} {}", method, path, e);
+            send(req, resp, 500, error("internal", "Something went wrong on this node; its log has the details."));
+        }
+    }
+
+    private void pair(HttpServletRequest req, HttpServletResponse resp, String path, byte[] body)
+            throws IOException, NodeAuthException {
+        JsonNode request;
+        byte[] key;
+        try {
+            request = JSON.readTree(body);
+            key = SignedHeaders.B64D.decode(request.path("publicKey").asText());
+        } catch (IOException | IllegalArgumentException e) {
+            send(req, resp, 400, error("bad_request", "The pairing request is not valid JSON with a base64url publicKey."));
+            return;
+        }
+        directory.verifier().verifySelfSigned(key, "POST", path, req.getQueryString(), body, req::getHeader);
+        PeerDirectoryService.PairAnswer answer = directory.answerPairRequest(request, key);
+        send(req, resp, answer.status(), answer.body());
+    }
+
+    private static ObjectNode error(String code, String message) {
+        return JSON.createObjectNode().put("error", code).put("message", message);
+    }
+
+    /** Every answer is signed for the request's path and nonce, so the caller knows who answered. */
+    private void send(HttpServletRequest req, HttpServletResponse resp, int status, ObjectNode body) throws IOException {
+        byte[] bytes = JSON.writeValueAsBytes(body);
+        String nonce = req.getHeader(SignedHeaders.NONCE);
+        if (nonce != null && nonce.indexOf('\n') < 0 && nonce.indexOf('\r') < 0) {
+            for (Map.Entry<String, String> h : SignedHeaders.sign(directory.identity(), SignedHeaders.RESPONSE,
+                    req.getRequestURI(), Integer.toString(status), bytes, System.currentTimeMillis(), nonce).entrySet()) {
+                resp.setHeader(h.getKey(), h.getValue());
+            }
+        }
+        resp.setStatus(status);
+        resp.setContentType("application/json");
+        resp.setHeader("Cache-Control", "no-store");
+        resp.setContentLength(bytes.length);
+        resp.getOutputStream().write(bytes);
+    }
+}

@@ -1,0 +1,66 @@
+package org.sover.replication.internal;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Map;
+
+import org.sover.api.crypto.NodeIdentity;
+import org.sover.api.crypto.SignatureVerifier;
+import org.sover.api.crypto.SignedRequest;
+
+/** Sends signed requests to other nodes and checks that their answers are signed by the key we expect. */
+final class NodeClient {
+    private final NodeIdentity identity;
+    private final SignatureVerifier signatures;
+    private final Clock clock;
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+    NodeClient(NodeIdentity identity, SignatureVerifier signatures, Clock clock) {
+        this.identity = identity;
+        this.signatures = signatures;
+        this.clock = clock;
+    }
+
+    /** An answer and whether its signature verified against the expected key. */
+    record Reply(int status, byte[] body, boolean signedByPeer) {
+    }
+
+    Reply postJson(String baseUrl, String path, byte[] body, byte[] expectedKey) throws IOException, InterruptedException {
+        String nonce = SignedHeaders.newNonce();
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(stripSlash(baseUrl) + path))
+                .timeout(Duration.ofSeconds(30)).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofByteArray(body));
+        for (Map.Entry<String, String> h : SignedHeaders.sign(identity, "POST", path, "", body,
+                clock.millis(), nonce).entrySet()) {
+            b.header(h.getKey(), h.getValue());
+        }
+        HttpResponse<byte[]> r = http.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
+        return new Reply(r.statusCode(), r.body(), responseVerifies(r, path, nonce, expectedKey));
+    }
+
+    private boolean responseVerifies(HttpResponse<byte[]> r, String path, String nonce, byte[] expectedKey) {
+        String node = r.headers().firstValue(SignedHeaders.NODE).orElse(null);
+        String time = r.headers().firstValue(SignedHeaders.TIME).orElse(null);
+        String sig = r.headers().firstValue(SignedHeaders.SIGNATURE).orElse(null);
+        if (node == null || time == null || sig == null) {
+            return false;
+        }
+        try {
+            SignedRequest signed = new SignedRequest(SignedHeaders.RESPONSE, path, Integer.toString(r.statusCode()),
+                    SignedHeaders.sha256Hex(r.body()), node, Long.parseLong(time), nonce);
+            return signatures.nodeIdOf(expectedKey).equals(node)
+                    && signatures.verify(expectedKey, signed.canonicalBytes(), SignedHeaders.B64D.decode(sig));
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
+    }
+
+    private static String stripSlash(String url) {
+        return url.endsWith("/") ? url.substring(0, url.length() - 1) : url;
+    }
+}

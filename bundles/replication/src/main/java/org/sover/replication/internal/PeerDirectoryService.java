@@ -1,0 +1,345 @@
+package org.sover.replication.internal;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.NetworkInterface;
+import java.net.SocketException;
+import java.security.GeneralSecurityException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Modified;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.metatype.annotations.Designate;
+import org.sover.api.crypto.NodeIdentity;
+import org.sover.api.crypto.SignatureVerifier;
+import org.sover.api.crypto.VaultCipher;
+import org.sover.api.replication.PairingException;
+import org.sover.api.replication.Peer;
+import org.sover.api.replication.PeerDirectory;
+import org.sover.api.replication.PeerRole;
+import org.sover.api.replication.PeerStore;
+import org.sover.api.replication.PendingPeer;
+import org.sover.api.vault.VaultRepository;
+import org.sover.api.vault.VaultStats;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+/**
+ * Pairing (docs/PROTOCOL.md): issues one-time pairing lines, completes a pasted one by
+ * contacting its issuer, answers other nodes' pairing requests, and keeps the peer list and
+ * approval queue through {@link PeerStore}.
+ */
+@Component(service = {PeerDirectory.class, PeerDirectoryService.class}, configurationPid = "org.sover.replication",
+        immediate = true)
+@Designate(ocd = ReplicationConfig.class)
+public final class PeerDirectoryService implements PeerDirectory {
+    private static final Logger LOG = LoggerFactory.getLogger(PeerDirectoryService.class);
+    static final String PAIR_PATH = "/node/v1/pair";
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private final PeerStore peers;
+    private final NodeIdentity identity;
+    private final SignatureVerifier signatures;
+    private final VaultCipher cipher;
+    private final VaultRepository repository;
+    private final Clock clock;
+    private volatile ReplicationConfig config;
+    private volatile RequestVerifier verifier;
+    private final NodeClient client;
+
+    @Activate
+    public PeerDirectoryService(@Reference PeerStore peers, @Reference NodeIdentity identity,
+            @Reference SignatureVerifier signatures, @Reference VaultCipher cipher, @Reference VaultRepository repository,
+            ReplicationConfig config) {
+        this(peers, identity, signatures, cipher, repository, config, Clock.systemUTC());
+    }
+
+    PeerDirectoryService(PeerStore peers, NodeIdentity identity, SignatureVerifier signatures, VaultCipher cipher,
+            VaultRepository repository, ReplicationConfig config, Clock clock) {
+        this.peers = peers;
+        this.identity = identity;
+        this.signatures = signatures;
+        this.cipher = cipher;
+        this.repository = repository;
+        this.clock = clock;
+        this.client = new NodeClient(identity, signatures, clock);
+        modified(config);
+    }
+
+    @Modified
+    void modified(ReplicationConfig newConfig) {
+        this.config = newConfig;
+        this.verifier = new RequestVerifier(peers, signatures, clock, Duration.ofSeconds(newConfig.clockSkewSeconds()));
+    }
+
+    RequestVerifier verifier() {
+        return verifier;
+    }
+
+    NodeIdentity identity() {
+        return identity;
+    }
+
+    // ---- issuing and pasting pairing lines -------------------------------------------------
+
+    @Override
+    public String createPairingPayload(PeerRole role) {
+        String token = SignedHeaders.newNonce() + SignedHeaders.newNonce();
+        Instant expires = clock.instant().plus(Duration.ofMinutes(config.pairingMinutes()));
+        peers.createPairingToken(SignedHeaders.sha256Hex(SignedHeaders.utf8(token)), role, expires);
+        return new PairingPayload(identity.nodeId(), identity.publicKey(), name(), addresses(), token, expires, role)
+                .encode(identity);
+    }
+
+    @Override
+    public Peer acceptPairingPayload(String line) throws PairingException {
+        PairingPayload p;
+        try {
+            p = PairingPayload.decode(line, signatures);
+        } catch (IllegalArgumentException e) {
+            throw new PairingException(400, "bad_payload", e.getMessage());
+        }
+        if (p.nodeId().equals(identity.nodeId())) {
+            throw new PairingException(400, "own_payload", "That is this node's own pairing line: paste it on the other node.");
+        }
+        if (peers.isBlocked(p.nodeId())) {
+            throw new PairingException(403, "blocked", "Node " + p.nodeId() + " is blocked here; unblock it first.");
+        }
+        if (p.role() == PeerRole.FULL && !holdsNothing() && !sameVaultAlready(p.nodeId())) {
+            throw new PairingException(409, "vault_not_empty", "This node already holds photos under its own vault key, "
+                    + "so it cannot join another family vault. Pair a node before uploading to it, or pair as storage.");
+        }
+        ObjectNode request = JSON.createObjectNode();
+        request.put("token", p.token());
+        request.put("nodeId", identity.nodeId());
+        request.put("publicKey", SignedHeaders.B64.encodeToString(identity.publicKey()));
+        request.put("name", name());
+        addresses().forEach(request.putArray("addresses")::add);
+        request.put("role", p.role().wireName());
+        byte[] body = SignedHeaders.utf8(request.toString());
+
+        List<String> problems = new ArrayList<>();
+        for (String address : p.addresses()) {
+            NodeClient.Reply reply;
+            try {
+                reply = client.postJson(address, PAIR_PATH, body, p.publicKey());
+            } catch (IOException e) {
+                problems.add(address + ": " + e.getMessage());
+                continue;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new PairingException(503, "interrupted", "Pairing was interrupted; try again.");
+            }
+            return completePairing(p, address, reply);
+        }
+        throw new PairingException(502, "unreachable", "Could not reach node " + p.name() + " at "
+                + String.join(", ", p.addresses()) + " (" + String.join("; ", problems)
+                + "). Make sure it is running and that this node can reach it.");
+    }
+
+    private Peer completePairing(PairingPayload p, String address, NodeClient.Reply reply) throws PairingException {
+        JsonNode answer = parse(reply.body());
+        if (reply.status() == 202) {
+            throw new PairingException(202, "awaiting_approval", "Node " + p.name() + " put this request in its approval "
+                    + "queue. Approve it there, then paste the same line here again.");
+        }
+        if (reply.status() != 200) {
+            throw new PairingException(reply.status() >= 500 ? 502 : reply.status(), answer.path("error").asText("refused"),
+                    "Node " + p.name() + " refused: " + answer.path("message").asText("HTTP " + reply.status()));
+        }
+        if (!reply.signedByPeer() || !p.nodeId().equals(answer.path("nodeId").asText())) {
+            throw new PairingException(502, "bad_answer", "The answer from " + address + " is not signed by node "
+                    + p.nodeId() + "; something between the two nodes altered it. Nothing was changed.");
+        }
+        String sealed = answer.path("vaultKey").asText(null);
+        if (sealed != null) {
+            try {
+                cipher.installVaultKey(SignedHeaders.B64D.decode(sealed), p.nodeId());
+            } catch (GeneralSecurityException | IllegalArgumentException e) {
+                throw new PairingException(502, "bad_vault_key", "The vault key from " + p.name()
+                        + " could not be opened; nothing was changed (" + e.getMessage() + ").");
+            } catch (IOException e) {
+                throw new PairingException(507, "vault_key_not_saved", "The vault key could not be saved on this node: "
+                        + e.getMessage());
+            }
+        }
+        List<String> theirAddresses = new ArrayList<>();
+        answer.path("addresses").forEach(a -> theirAddresses.add(a.asText()));
+        if (theirAddresses.isEmpty()) {
+            theirAddresses.addAll(p.addresses());
+        }
+        Instant now = clock.instant();
+        peers.pin(p.nodeId(), p.publicKey(), answer.path("name").asText(p.name()), PeerRole.FULL, theirAddresses, now);
+        peers.recordContact(p.nodeId(), now, address);
+        LOG.info("Paired with node {} ({}){}", p.nodeId(), p.name(), sealed != null ? "; installed the family vault key" : "");
+        return peers.peer(p.nodeId()).orElseThrow();
+    }
+
+    /** Answers POST /node/v1/pair; the request is already verified as signed by {@code publicKey}. */
+    PairAnswer answerPairRequest(JsonNode request, byte[] publicKey) {
+        String nodeId = request.path("nodeId").asText();
+        String name = request.path("name").asText(nodeId);
+        List<String> addresses = new ArrayList<>();
+        request.path("addresses").forEach(a -> addresses.add(a.asText()));
+        Instant now = clock.instant();
+        Optional<Peer> pinned = peers.peer(nodeId);
+        PeerRole role;
+        if (pinned.isPresent()) {
+            role = pinned.get().role(); // approved earlier, or pairing again
+        } else {
+            Optional<PeerRole> granted = peers.consumePairingToken(
+                    SignedHeaders.sha256Hex(SignedHeaders.utf8(request.path("token").asText(""))), now);
+            if (granted.isEmpty()) {
+                PeerRole asked = "storage".equals(request.path("role").asText()) ? PeerRole.STORAGE : PeerRole.FULL;
+                peers.addPending(new PendingPeer(nodeId, publicKey, name, asked, addresses, now));
+                LOG.info("Node {} ({}) asked to pair without a valid token; it waits for approval", nodeId, name);
+                return new PairAnswer(202, JSON.createObjectNode().put("status", "pending")
+                        .put("message", "Waiting for an admin's approval on node " + name() + "."));
+            }
+            role = granted.get();
+        }
+        peers.pin(nodeId, publicKey, name, role, addresses, now);
+        peers.recordContact(nodeId, now, null);
+        ObjectNode answer = JSON.createObjectNode();
+        answer.put("nodeId", identity.nodeId());
+        answer.put("name", name());
+        addresses().forEach(answer.putArray("addresses")::add);
+        if (role == PeerRole.FULL && cipher.hasVaultKey()) {
+            answer.put("vaultKey", SignedHeaders.B64.encodeToString(
+                    cipher.sealVaultKey(signatures.agreementKeyOf(publicKey), nodeId)));
+        }
+        LOG.info("Paired with node {} ({}) as {}", nodeId, name, role.wireName());
+        return new PairAnswer(200, answer);
+    }
+
+    record PairAnswer(int status, ObjectNode body) {
+    }
+
+    // ---- the peer list ----------------------------------------------------------------------
+
+    @Override
+    public List<Peer> peers() {
+        return peers.peers();
+    }
+
+    @Override
+    public Optional<Peer> peer(String nodeId) {
+        return peers.peer(nodeId);
+    }
+
+    @Override
+    public List<PendingPeer> pending() {
+        return peers.pending();
+    }
+
+    @Override
+    public Peer approve(String nodeId) throws PairingException {
+        PendingPeer p = peers.takePending(nodeId).orElseThrow(() -> new PairingException(404, "not_found",
+                "No pairing request from node " + nodeId + " is waiting."));
+        return peers.pin(p.nodeId(), p.publicKey(), p.name(), p.role(), p.addresses(), clock.instant());
+    }
+
+    @Override
+    public boolean deny(String nodeId) {
+        return peers.takePending(nodeId).isPresent();
+    }
+
+    @Override
+    public Optional<Peer> rename(String nodeId, String name) {
+        return peers.rename(nodeId, name);
+    }
+
+    @Override
+    public boolean remove(String nodeId) {
+        return peers.remove(nodeId);
+    }
+
+    @Override
+    public void block(String nodeId) {
+        peers.setBlocked(nodeId, true, clock.instant());
+        peers.takePending(nodeId);
+    }
+
+    @Override
+    public void unblock(String nodeId) {
+        peers.setBlocked(nodeId, false, clock.instant());
+    }
+
+    // ---- this node ------------------------------------------------------------------------
+
+    private boolean holdsNothing() {
+        VaultStats s = repository.stats();
+        return s.photos() == 0 && s.blobs() == 0;
+    }
+
+    /** Pairing again with a node we already share the vault with is fine even with photos. */
+    private boolean sameVaultAlready(String nodeId) {
+        return peers.peer(nodeId).map(p -> p.role() == PeerRole.FULL).orElse(false);
+    }
+
+    String name() {
+        String configured = config.name();
+        if (configured != null && !configured.isBlank()) {
+            return configured.strip();
+        }
+        try {
+            return InetAddress.getLocalHost().getHostName();
+        } catch (IOException e) {
+            return identity.nodeId().substring(0, 7);
+        }
+    }
+
+    /** Where peers can reach this node: configured, or the HTTP port on this machine's addresses. */
+    List<String> addresses() {
+        if (config.addresses().length > 0) {
+            return List.of(config.addresses());
+        }
+        String port = System.getProperty("sover.http.port", "8181");
+        String host = System.getProperty("sover.http.host", "0.0.0.0");
+        if (!host.equals("0.0.0.0") && !host.equals("::")) {
+            return List.of(url(host, port));
+        }
+        List<String> out = new ArrayList<>();
+        try {
+            for (NetworkInterface ni : Collections.list(NetworkInterface.getNetworkInterfaces())) {
+                if (!ni.isUp() || ni.isLoopback()) {
+                    continue;
+                }
+                for (InetAddress a : Collections.list(ni.getInetAddresses())) {
+                    if (!a.isLinkLocalAddress()) {
+                        out.add(url(a.getHostAddress(), port));
+                    }
+                }
+            }
+        } catch (SocketException e) {
+            LOG.debug("cannot list network interfaces: {}", e.toString());
+        }
+        out.add(url("127.0.0.1", port));
+        return out;
+    }
+
+    private static String url(String host, String port) {
+        String h = host.contains(":") && !host.startsWith("[") ? "[" + host.replaceAll("%.*", "") + "]" : host;
+        return "http://" + h.toLowerCase(Locale.ROOT) + ":" + port;
+    }
+
+    private static JsonNode parse(byte[] body) {
+        try {
+            return JSON.readTree(body);
+        } catch (IOException e) {
+            return JSON.createObjectNode();
+        }
+    }
+}

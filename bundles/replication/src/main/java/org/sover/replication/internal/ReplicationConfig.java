@@ -1,0 +1,19 @@
+package org.sover.replication.internal;
+
+import org.osgi.service.metatype.annotations.AttributeDefinition;
+import org.osgi.service.metatype.annotations.ObjectClassDefinition;
+
+@ObjectClassDefinition(name = "Sover replication and pairing")
+public @interface ReplicationConfig {
+    @AttributeDefinition(description = "This node's name as its peers show it; empty: the host name")
+    String name() default "";
+
+    @AttributeDefinition(description = "Base URLs peers reach this node at (e.g. http://nas.local:8181); empty: worked out from the HTTP port and the machine's addresses")
+    String[] addresses() default {};
+
+    @AttributeDefinition(description = "How far a signed request's time may be from this node's clock, in seconds")
+    long clockSkewSeconds() default 300;
+
+    @AttributeDefinition(description = "How long a pairing line stays valid, in minutes")
+    long pairingMinutes() default 15;
+}

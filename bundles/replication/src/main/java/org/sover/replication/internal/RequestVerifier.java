@@ -1,0 +1,114 @@
+package org.sover.replication.internal;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Optional;
+import java.util.function.UnaryOperator;
+
+import org.sover.api.crypto.SignatureVerifier;
+import org.sover.api.crypto.SignedRequest;
+import org.sover.api.replication.Peer;
+import org.sover.api.replication.PeerStore;
+
+/**
+ * Checks a signed node-to-node request, in the order of docs/PROTOCOL.md: blocked (403), then
+ * unknown or unpinned node, bad signature (a tampered body included: its hash is recomputed),
+ * timestamp outside the window, replayed nonce (401 each).
+ */
+final class RequestVerifier {
+    private final PeerStore peers;
+    private final SignatureVerifier signatures;
+    private final Clock clock;
+    private final Duration window;
+    private final ReplayGuard replays;
+
+    RequestVerifier(PeerStore peers, SignatureVerifier signatures, Clock clock, Duration window) {
+        this.peers = peers;
+        this.signatures = signatures;
+        this.clock = clock;
+        this.window = window;
+        this.replays = new ReplayGuard(window, 200_000);
+    }
+
+    /** The pinned peer that sent the request. */
+    Peer verify(String method, String path, String query, byte[] body, UnaryOperator<String> header)
+            throws NodeAuthException {
+        String nodeId = senderOf(header);
+        Optional<Peer> peer = peers.peer(nodeId);
+        if (peer.isEmpty()) {
+            boolean waiting = peers.pending().stream().anyMatch(p -> p.nodeId().equals(nodeId));
+            throw waiting
+                    ? new NodeAuthException(401, "awaiting_approval", "Node " + nodeId + " waits for an admin's approval on this node.")
+                    : new NodeAuthException(401, "unknown_node", "Node " + nodeId + " is not paired with this node.");
+        }
+        check(peer.get().publicKey(), nodeId, method, path, query, body, header);
+        return peer.get();
+    }
+
+    /**
+     * A request signed with the key it carries (pairing, before anything is pinned): proves
+     * the sender holds that key, and that the node id belongs to it.
+     */
+    void verifySelfSigned(byte[] publicKey, String method, String path, String query, byte[] body,
+            UnaryOperator<String> header) throws NodeAuthException {
+        String nodeId = senderOf(header);
+        String keyId;
+        try {
+            keyId = signatures.nodeIdOf(publicKey);
+        } catch (IllegalArgumentException e) {
+            throw new NodeAuthException(401, "bad_key", "The public key is not an Ed25519 key.");
+        }
+        if (!keyId.equals(nodeId)) {
+            throw new NodeAuthException(401, "bad_key", "The node id " + nodeId + " does not belong to the key sent.");
+        }
+        check(publicKey, nodeId, method, path, query, body, header);
+    }
+
+    private String senderOf(UnaryOperator<String> header) throws NodeAuthException {
+        String nodeId = header.apply(SignedHeaders.NODE);
+        if (nodeId == null || header.apply(SignedHeaders.SIGNATURE) == null || header.apply(SignedHeaders.TIME) == null
+                || header.apply(SignedHeaders.NONCE) == null) {
+            throw new NodeAuthException(401, "unsigned", "Node requests must be signed (X-Sover-Node, -Time, -Nonce, -Signature).");
+        }
+        if (!signatures.isValidNodeId(nodeId)) {
+            throw new NodeAuthException(401, "unknown_node", "\"" + nodeId + "\" is not a valid node id.");
+        }
+        if (peers.isBlocked(nodeId)) {
+            throw new NodeAuthException(403, "blocked", "Node " + nodeId + " is blocked on this node.");
+        }
+        return nodeId;
+    }
+
+    private void check(byte[] publicKey, String nodeId, String method, String path, String query, byte[] body,
+            UnaryOperator<String> header) throws NodeAuthException {
+        long time;
+        byte[] signature;
+        try {
+            time = Long.parseLong(header.apply(SignedHeaders.TIME));
+            signature = SignedHeaders.B64D.decode(header.apply(SignedHeaders.SIGNATURE));
+        } catch (IllegalArgumentException e) {
+            throw new NodeAuthException(401, "bad_signature", "The signature headers are malformed.");
+        }
+        String nonce = header.apply(SignedHeaders.NONCE);
+        SignedRequest signed;
+        try {
+            signed = new SignedRequest(method, path, query == null ? "" : query, SignedHeaders.sha256Hex(body), nodeId,
+                    time, nonce);
+        } catch (IllegalArgumentException e) {
+            throw new NodeAuthException(401, "bad_signature", "The request cannot be signed as sent: " + e.getMessage());
+        }
+        if (!signatures.verify(publicKey, signed.canonicalBytes(), signature)) {
+            throw new NodeAuthException(401, "bad_signature",
+                    "The signature does not verify against node " + nodeId + "'s pinned key (altered in transit?).");
+        }
+        Instant now = clock.instant();
+        if (Math.abs(now.toEpochMilli() - time) > window.toMillis()) {
+            throw new NodeAuthException(401, "stale_request", "The request's time is more than " + window.toSeconds()
+                    + " s away from this node's clock; check both clocks (NTP).");
+        }
+        if (!replays.firstUse(nodeId, nonce, now)) {
+            throw new NodeAuthException(401, "replayed", "This request was already received once (replayed nonce).");
+        }
+    }
+}
