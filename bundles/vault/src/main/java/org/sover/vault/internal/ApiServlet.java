@@ -30,12 +30,16 @@ import org.osgi.framework.BundleContext;
 import org.osgi.framework.Version;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
-import org.osgi.service.component.annotations.Modified;
 import org.osgi.service.component.annotations.Reference;
-import org.osgi.service.metatype.annotations.Designate;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
+import org.osgi.service.component.annotations.ReferencePolicyOption;
 import org.sover.api.Ids;
 import org.sover.api.crypto.NodeIdentity;
 import org.sover.api.crypto.VaultCipher;
+import org.sover.api.replication.PairingException;
+import org.sover.api.replication.PeerDirectory;
+import org.sover.api.replication.PeerRole;
 import org.sover.api.storage.BlobStore;
 import org.sover.api.storage.ConflictException;
 import org.sover.api.storage.InsufficientStorageException;
@@ -57,10 +61,9 @@ import com.fasterxml.jackson.databind.JsonNode;
  * error mapping live here; uploads go through {@link PhotoIngest}. Immediate, so the login
  * throttle's counts are not lost when Pax Web briefly lets go of the servlet.
  */
-@Component(service = Servlet.class, configurationPid = "org.sover.vault", immediate = true, property = {
+@Component(service = Servlet.class, immediate = true, property = {
     "osgi.http.whiteboard.servlet.pattern=/v1/*", "osgi.http.whiteboard.servlet.name=sover-vault-api",
     "osgi.http.whiteboard.servlet.asyncSupported=false"})
-@Designate(ocd = VaultConfig.class)
 public final class ApiServlet extends HttpServlet {
     private static final long serialVersionUID = 1L;
     private static final Logger LOG = LoggerFactory.getLogger(ApiServlet.class);
@@ -77,37 +80,37 @@ public final class ApiServlet extends HttpServlet {
     private final transient LoginThrottle throttle;
     private final transient Clock clock;
     private final String version;
-    private transient volatile VaultConfig config;
+    private final transient VaultSettings settings;
+
+    /** Optional: without the replication bundle the vault still serves photos; /v1/peers answers 503. */
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    private transient volatile PeerDirectory peerDirectory;
 
     @Activate
     public ApiServlet(@Reference VaultRepository repository, @Reference AccountStore accountStore,
             @Reference BlobStore blobs, @Reference VaultCipher cipher, @Reference NodeIdentity identity,
-            @Reference AccountsService accounts, VaultConfig config, BundleContext context) {
-        this(repository, accountStore, blobs, cipher, identity, accounts, config, Clock.systemUTC(),
+            @Reference AccountsService accounts, @Reference VaultSettings settings, BundleContext context) {
+        this(repository, accountStore, blobs, cipher, identity, accounts, settings, Clock.systemUTC(),
                 versionOf(context.getBundle().getVersion()));
         announce();
     }
 
     ApiServlet(VaultRepository repository, AccountStore accountStore, BlobStore blobs, VaultCipher cipher,
-            NodeIdentity identity, AccountsService accounts, VaultConfig config, Clock clock, String version) {
+            NodeIdentity identity, AccountsService accounts, VaultSettings settings, Clock clock, String version) {
         this.repository = repository;
         this.accountStore = accountStore;
         this.blobs = blobs;
         this.cipher = cipher;
         this.identity = identity;
         this.accounts = accounts;
-        this.config = config;
+        this.settings = settings;
         this.clock = clock;
         this.version = version;
-        this.ingest = new PhotoIngest(repository, blobs, cipher, identity, clock, config.thumbnailMaxSourceBytes());
-        this.throttle = new LoginThrottle(clock, config.maxFailuresPerUser(), config.maxFailuresPerAddress());
-    }
-
-    @Modified
-    void modified(VaultConfig newConfig) {
-        this.config = newConfig;
-        ingest.thumbnailMaxSourceBytes(newConfig.thumbnailMaxSourceBytes());
-        throttle.limits(newConfig.maxFailuresPerUser(), newConfig.maxFailuresPerAddress());
+        this.ingest = new PhotoIngest(repository, blobs, cipher, identity, clock,
+                () -> settings.config().thumbnailMaxSourceBytes());
+        this.throttle = new LoginThrottle(clock, () -> settings.config().maxFailuresPerUser(),
+                () -> settings.config().maxFailuresPerAddress());
     }
 
     private static String versionOf(Version v) {
@@ -218,6 +221,13 @@ public final class ApiServlet extends HttpServlet {
                 sendPage(resp, () -> repository.timeline(limit, cursor(req)));
             }
             case "photos" -> photos(req, resp, seg, authenticate(req));
+            case "peers" -> {
+                Account me = authenticate(req);
+                if (!me.isAdmin()) {
+                    throw new ApiException(403, "forbidden", "Only an admin can pair and manage nodes.");
+                }
+                peers(req, resp, seg);
+            }
             default -> throw ApiException.notFound("There is no API route " + req.getRequestURI() + ".");
         }
     }
@@ -310,7 +320,7 @@ public final class ApiServlet extends HttpServlet {
 
     private void startSession(HttpServletRequest req, HttpServletResponse resp, Account account) {
         String token = SecretTokens.newToken("");
-        Duration validity = Duration.ofDays(config.sessionDays());
+        Duration validity = Duration.ofDays(settings.config().sessionDays());
         accountStore.createSession(SecretTokens.hash(token), account.id(), clock.instant().plus(validity));
         String expires = DateTimeFormatter.RFC_1123_DATE_TIME.format(clock.instant().plus(validity).atOffset(ZoneOffset.UTC));
         resp.addHeader("Set-Cookie", SESSION_COOKIE + "=" + token + "; Path=/; Max-Age=" + validity.toSeconds()
@@ -403,7 +413,7 @@ public final class ApiServlet extends HttpServlet {
     }
 
     private boolean isAllowedOrigin(String origin) {
-        for (String allowed : config.allowedOrigins()) {
+        for (String allowed : settings.config().allowedOrigins()) {
             if (allowed.strip().equalsIgnoreCase(origin)) {
                 return true;
             }
@@ -481,11 +491,103 @@ public final class ApiServlet extends HttpServlet {
         return repository.album(id).orElseThrow(() -> ApiException.notFound("There is no album " + id + "."));
     }
 
+    // ---- peers (pairing lives in the replication bundle) -------------------------------------
+
+    private void peers(HttpServletRequest req, HttpServletResponse resp, List<String> seg) throws IOException {
+        PeerDirectory directory = peerDirectory;
+        if (directory == null) {
+            resp.setHeader("Retry-After", "5");
+            throw new ApiException(503, "unavailable", "Pairing is not available right now (the replication bundle is not running).");
+        }
+        String method = req.getMethod();
+        try {
+            if (seg.size() == 1) {
+                only(true, method, "GET", "POST");
+                if (method.equals("GET")) {
+                    send(resp, 200, directory.peers().stream().map(Json::peer).toList());
+                } else {
+                    String payload = Json.text(jsonBody(req), "payload");
+                    if (payload == null) {
+                        throw ApiException.badRequest("bad_request", "Send {\"payload\": \"sover-pair:...\"} from the other node.");
+                    }
+                    send(resp, 201, Json.peer(directory.acceptPairingPayload(payload)));
+                }
+                return;
+            }
+            String second = seg.get(1);
+            if (second.equals("pairing")) {
+                only(seg.size() == 2, method, "POST");
+                String role = Optional.ofNullable(Json.text(jsonBody(req), "role")).orElse("full");
+                if (!role.equals("full") && !role.equals("storage")) {
+                    throw ApiException.badRequest("bad_request", "\"role\" is \"full\" (a family node) or \"storage\" (ciphertext only).");
+                }
+                send(resp, 201, Map.of("payload", directory.createPairingPayload(
+                        role.equals("full") ? PeerRole.FULL : PeerRole.STORAGE)));
+                return;
+            }
+            if (second.equals("pending")) {
+                if (seg.size() == 2) {
+                    only(true, method, "GET");
+                    send(resp, 200, directory.pending().stream().map(Json::pendingPeer).toList());
+                    return;
+                }
+                only(seg.size() == 4 && (seg.get(3).equals("approve") || seg.get(3).equals("deny")), method, "POST");
+                String nodeId = nodeId(seg.get(2));
+                if (seg.get(3).equals("approve")) {
+                    send(resp, 200, Json.peer(directory.approve(nodeId)));
+                } else if (directory.deny(nodeId)) {
+                    resp.setStatus(204);
+                } else {
+                    throw ApiException.notFound("No pairing request from node " + nodeId + " is waiting.");
+                }
+                return;
+            }
+            String nodeId = nodeId(second);
+            if (seg.size() == 2) {
+                only(true, method, "GET", "PATCH", "DELETE");
+                switch (method) {
+                    case "GET" -> send(resp, 200, Json.peer(directory.peer(nodeId)
+                            .orElseThrow(() -> ApiException.notFound("Node " + nodeId + " is not paired."))));
+                    case "PATCH" -> send(resp, 200, Json.peer(directory.rename(nodeId, Names.albumName(
+                            Json.text(jsonBody(req), "name"))).orElseThrow(() -> ApiException.notFound("Node " + nodeId + " is not paired."))));
+                    default -> {
+                        if (!directory.remove(nodeId)) {
+                            throw ApiException.notFound("Node " + nodeId + " is not paired.");
+                        }
+                        resp.setStatus(204);
+                    }
+                }
+                return;
+            }
+            only(seg.size() == 3 && (seg.get(2).equals("block") || seg.get(2).equals("unblock")), method, "POST");
+            if (seg.get(2).equals("block")) {
+                directory.block(nodeId);
+            } else {
+                directory.unblock(nodeId);
+            }
+            resp.setStatus(204);
+        } catch (PairingException e) {
+            if (e.status() == 202) {
+                send(resp, 202, Map.of("status", "pending", "message", e.getMessage()));
+            } else {
+                throw new ApiException(e.status(), e.code(), e.getMessage());
+            }
+        }
+    }
+
+    private static String nodeId(String raw) {
+        String id = raw.toUpperCase(Locale.ROOT);
+        if (!id.matches("[A-Z2-7]{7}(-[A-Z2-7]{7}){7}")) {
+            throw ApiException.notFound("\"" + raw + "\" is not a node id.");
+        }
+        return id;
+    }
+
     // ---- photos -------------------------------------------------------------------------------
 
     private void upload(HttpServletRequest req, HttpServletResponse resp, String albumId, Account me)
             throws IOException {
-        long max = config.maxUploadBytes();
+        long max = settings.config().maxUploadBytes();
         long declared = req.getContentLengthLong();
         if (declared > max && !isMultipart(req)) {
             throw new ApiException(413, "too_large",

@@ -10,6 +10,8 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
+import org.sover.api.replication.Peer;
+import org.sover.api.replication.PendingPeer;
 import org.sover.api.vault.Account;
 import org.sover.api.vault.Album;
 import org.sover.api.vault.Photo;
@@ -86,6 +88,30 @@ final class Json {
         m.put("username", a.username());
         m.put("role", a.role());
         m.put("createdAt", time(a.createdAt()));
+        return m;
+    }
+
+    static Map<String, Object> peer(Peer p) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("nodeId", p.nodeId());
+        m.put("name", p.name());
+        m.put("role", p.role().wireName());
+        m.put("addresses", p.addresses());
+        m.put("blocked", p.blocked());
+        m.put("pairedAt", time(p.pairedAt()));
+        m.put("lastContactAt", time(p.lastContactAt()));
+        m.put("lastError", p.lastError());
+        m.put("lastErrorAt", time(p.lastErrorAt()));
+        return m;
+    }
+
+    static Map<String, Object> pendingPeer(PendingPeer p) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("nodeId", p.nodeId());
+        m.put("name", p.name());
+        m.put("role", p.role().wireName());
+        m.put("addresses", p.addresses());
+        m.put("requestedAt", time(p.requestedAt()));
         return m;
     }
 

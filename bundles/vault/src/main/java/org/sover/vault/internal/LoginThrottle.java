@@ -8,6 +8,7 @@ import java.util.Deque;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.IntSupplier;
 
 /**
  * Counts failed logins per username and per client address in a sliding window, so
@@ -17,23 +18,19 @@ final class LoginThrottle {
     static final Duration WINDOW = Duration.ofMinutes(5);
     private final Map<String, Deque<Instant>> failures = new ConcurrentHashMap<>();
     private final Clock clock;
-    private volatile int maxPerUser;
-    private volatile int maxPerAddress;
+    private final IntSupplier maxPerUser;
+    private final IntSupplier maxPerAddress;
 
-    LoginThrottle(Clock clock, int maxPerUser, int maxPerAddress) {
+    /** The limits are read at each check, so a configuration change applies at once. */
+    LoginThrottle(Clock clock, IntSupplier maxPerUser, IntSupplier maxPerAddress) {
         this.clock = clock;
         this.maxPerUser = maxPerUser;
         this.maxPerAddress = maxPerAddress;
     }
 
-    void limits(int perUser, int perAddress) {
-        this.maxPerUser = perUser;
-        this.maxPerAddress = perAddress;
-    }
-
     /** Seconds to wait before the next try, or 0 when a try is allowed now. */
     long retryAfterSeconds(String username, String address) {
-        return Math.max(wait(userKey(username), maxPerUser), wait("a:" + address, maxPerAddress));
+        return Math.max(wait(userKey(username), maxPerUser.getAsInt()), wait("a:" + address, maxPerAddress.getAsInt()));
     }
 
     void failed(String username, String address) {

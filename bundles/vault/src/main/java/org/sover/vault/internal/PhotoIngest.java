@@ -7,6 +7,7 @@ import java.time.Clock;
 import java.time.Instant;
 import java.util.Locale;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.LongSupplier;
 
 import org.sover.api.crypto.BlobManifest;
 import org.sover.api.crypto.EncryptingStream;
@@ -39,20 +40,16 @@ final class PhotoIngest {
     private final MediaInspector media = new MediaInspector();
     private final Clock clock;
     private final BlobLocks locks = new BlobLocks();
-    private volatile long thumbnailMaxSourceBytes;
+    private final LongSupplier thumbnailMaxSourceBytes;
 
     PhotoIngest(VaultRepository repository, BlobStore blobs, VaultCipher cipher, NodeIdentity identity, Clock clock,
-            long thumbnailMaxSourceBytes) {
+            LongSupplier thumbnailMaxSourceBytes) {
         this.repository = repository;
         this.blobs = blobs;
         this.cipher = cipher;
         this.identity = identity;
         this.clock = clock;
         this.thumbnailMaxSourceBytes = thumbnailMaxSourceBytes;
-    }
-
-    void thumbnailMaxSourceBytes(long bytes) {
-        this.thumbnailMaxSourceBytes = bytes;
     }
 
     /** One file to ingest. */
@@ -154,7 +151,7 @@ final class PhotoIngest {
     }
 
     private String storeThumbnail(String blobId, long size, int orientation) {
-        if (size > thumbnailMaxSourceBytes) {
+        if (size > thumbnailMaxSourceBytes.getAsLong()) {
             return null;
         }
         String thumbId = thumbnailIdOf(blobId);

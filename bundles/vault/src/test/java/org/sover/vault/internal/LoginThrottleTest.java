@@ -20,7 +20,7 @@ public class LoginThrottleTest {
 
     @Test
     public void blocksAUsernameAfterTooManyFailuresUntilTheWindowPasses() {
-        LoginThrottle t = new LoginThrottle(clock, 3, 100);
+        LoginThrottle t = new LoginThrottle(clock, () -> 3, () -> 100);
         for (int i = 0; i < 3; i++) {
             assertEquals(0, t.retryAfterSeconds("Rose", "10.0.0." + i));
             t.failed("rose", "10.0.0." + i);
@@ -34,7 +34,7 @@ public class LoginThrottleTest {
 
     @Test
     public void blocksAnAddressTryingManyUsernames() {
-        LoginThrottle t = new LoginThrottle(clock, 100, 4);
+        LoginThrottle t = new LoginThrottle(clock, () -> 100, () -> 4);
         for (int i = 0; i < 4; i++) {
             t.failed("user" + i, "192.0.2.7");
         }
@@ -44,7 +44,7 @@ public class LoginThrottleTest {
 
     @Test
     public void successClearsTheUsernameCount() {
-        LoginThrottle t = new LoginThrottle(clock, 2, 100);
+        LoginThrottle t = new LoginThrottle(clock, () -> 2, () -> 100);
         t.failed("rose", "a");
         t.succeeded("rose");
         t.failed("rose", "a");
