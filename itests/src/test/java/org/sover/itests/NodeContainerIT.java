@@ -55,7 +55,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 public class NodeContainerIT {
     private static final String PASSWORD = "container-test-password";
     private static final String[] SOVER_BUNDLES = {"org.sover.api", "org.sover.derby", "org.sover.crypto",
-        "org.sover.storage", "org.sover.retry", "org.sover.vault", "org.sover.shell", "org.sover.webconsole"};
+        "org.sover.storage", "org.sover.retry", "org.sover.replication", "org.sover.vault", "org.sover.shell", "org.sover.webconsole"};
 
     @Inject
     BundleContext context;
@@ -139,6 +139,7 @@ public class NodeContainerIT {
         for (String service : new String[] {"org.sover.api.vault.VaultRepository", "org.sover.api.storage.BlobStore",
             "org.sover.api.crypto.VaultCipher", "org.sover.api.crypto.NodeIdentity", "org.sover.api.retry.RetryPolicy",
             "org.sover.api.replication.JobQueue", "org.sover.api.replication.PeerStore",
+            "org.sover.api.replication.PeerDirectory",
             "javax.servlet.Servlet"}) {
             assertNotNull(service + " is registered", context.getServiceReference(service));
         }
@@ -290,6 +291,41 @@ public class NodeContainerIT {
         } finally {
             vault.delete();
         }
+    }
+
+    @Test
+    public void changingTheConfigurationNeverInterruptsTheApi() throws Exception {
+        java.util.concurrent.atomic.AtomicBoolean running = new java.util.concurrent.atomic.AtomicBoolean(true);
+        java.util.List<String> failures = java.util.Collections.synchronizedList(new ArrayList<>());
+        java.util.concurrent.atomic.AtomicInteger requests = new java.util.concurrent.atomic.AtomicInteger();
+        Thread hammer = new Thread(() -> {
+            Http client = new Http(Integer.getInteger("sover.http.port"));
+            for (int i = 0; i < 20_000 && running.get(); i++) {
+                try {
+                    HttpResponse<String> r = client.get("/v1/health");
+                    requests.incrementAndGet();
+                    if (r.statusCode() != 200) {
+                        failures.add(r.statusCode() + " " + r.body());
+                    }
+                } catch (Exception e) {
+                    failures.add(e.toString());
+                }
+            }
+        });
+        hammer.start();
+        String album = Http.json(http.postJson("/v1/albums", "{\"name\":\"Config\"}")).get("id").asText();
+        byte[] big = TestImages.noisyJpeg(200, 200, 13);
+        org.osgi.service.cm.Configuration vault = configAdmin.getConfiguration("org.sover.vault", "?");
+        Dictionary<String, Object> props = new Hashtable<>();
+        props.put("maxUploadBytes", 4096L);
+        vault.update(props);
+        awaitStatus(() -> http.upload(album, "big.jpg", "image/jpeg", big, "cfg-1"), 413);
+        vault.delete();
+        awaitStatus(() -> http.upload(album, "big.jpg", "image/jpeg", big, "cfg-2"), 201);
+        running.set(false);
+        hammer.join(30_000);
+        assertTrue("the API answered meanwhile: " + requests.get(), requests.get() > 10);
+        assertTrue("requests failed while the configuration changed: " + failures, failures.isEmpty());
     }
 
     /** Configuration is applied asynchronously: retry the call until it answers {@code status}. */
