@@ -146,6 +146,11 @@ public final class DerbyPeerStore implements PeerStore {
                 delete.setString(1, nodeId);
                 delete.executeUpdate();
             }
+            // If the node is paired again, its op log is pulled from the start (applying is idempotent).
+            try (PreparedStatement delete = c.prepareStatement("DELETE FROM peer_cursors WHERE node_id = ?")) {
+                delete.setString(1, nodeId);
+                delete.executeUpdate();
+            }
             return removed;
         });
     }

@@ -58,13 +58,19 @@ public abstract class DatabaseTestSupport {
         return new NewPhoto(albumId, filename, "image/jpeg", 1000, 640, 480, takenAt, "account-1", NODE);
     }
 
-    /** Inserts photo rows directly, in batches, for tests that need many of them quickly. */
+    /**
+     * Inserts photo rows directly, each with the blob record that makes it servable, in batches,
+     * for tests that need many of them quickly.
+     */
     void insertPhotos(String albumId, int count, long firstTakenAt, long step) {
         database.transaction("insert test photos", c -> {
             try (PreparedStatement insert = c.prepareStatement("INSERT INTO photos (id, album_id, blob_id, filename,"
                     + " content_type, size, width, height, taken_at, uploaded_at, updated_at, rev, node_id,"
-                    + " thumb_blob_id, uploaded_by, deleted)"
-                    + " VALUES (?, ?, ?, ?, 'image/jpeg', 1000, NULL, NULL, ?, ?, ?, 1, ?, NULL, NULL, FALSE)")) {
+                    + " thumb_blob_id, uploaded_by, deleted, seq) VALUES (?, ?, ?, ?, 'image/jpeg', 1000, NULL, NULL,"
+                    + " ?, ?, ?, 1, ?, NULL, NULL, FALSE, NEXT VALUE FOR change_seq)");
+                    PreparedStatement insertBlob = c.prepareStatement("INSERT INTO blobs (id, size, cipher_size,"
+                            + " segments, cipher_sha256, origin_node_id, created_at, signature)"
+                            + " VALUES (?, 1000, 1100, 1, ?, ?, ?, X'01')")) {
                 for (int i = 0; i < count; i++) {
                     String id = Ids.newId();
                     insert.setString(1, id);
@@ -76,11 +82,18 @@ public abstract class DatabaseTestSupport {
                     insert.setLong(7, firstTakenAt);
                     insert.setString(8, NODE);
                     insert.addBatch();
+                    insertBlob.setString(1, blobId(id));
+                    insertBlob.setString(2, blobId("cipher-" + id));
+                    insertBlob.setString(3, NODE);
+                    insertBlob.setLong(4, firstTakenAt);
+                    insertBlob.addBatch();
                     if (i % 1000 == 999) {
                         insert.executeBatch();
+                        insertBlob.executeBatch();
                     }
                 }
                 insert.executeBatch();
+                insertBlob.executeBatch();
             }
             return null;
         });

@@ -291,6 +291,12 @@ public class DerbyVaultRepositoryTest extends DatabaseTestSupport {
         }
         assertEquals(10_000, repository.album(album.id()).orElseThrow().photoCount());
         assertEquals(all.get(0).id(), repository.album(album.id()).orElseThrow().coverPhotoId());
+
+        started = System.nanoTime();
+        Page<Photo> timeline = repository.timeline(500, null);
+        System.out.printf("first timeline page of 500 from 10,050 photos: %.1f ms%n",
+                (System.nanoTime() - started) / 1e6);
+        assertEquals(500, timeline.items().size());
     }
 
     @Test

@@ -1,0 +1,314 @@
+package org.sover.storage.internal;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Reference;
+import org.sover.api.replication.Change;
+import org.sover.api.replication.MetadataLog;
+import org.sover.api.storage.Page;
+import org.sover.api.vault.Album;
+import org.sover.api.vault.Photo;
+
+/**
+ * The metadata op log (docs/PROTOCOL.md) over the albums and photos tables. Each row carries
+ * the change sequence number of its last write ({@code seq}, schema V3), so the changes after
+ * a cursor are a range scan of the seq indexes, and each record appears once, in its current
+ * state, tombstones included. A peer's changes are applied last writer wins on
+ * {@code (rev, updated_at, node_id)}.
+ */
+@Component(service = MetadataLog.class)
+public final class DerbyMetadataLog implements MetadataLog {
+    /** The SQL expression that gives a write of an album or photo row its place in the log. */
+    static final String NEXT_SEQ = "NEXT VALUE FOR change_seq";
+    static final int MAX_CURSOR_LENGTH = 200;
+
+    private static final String DUPLICATE_KEY = "23505";
+
+    private final DerbyDatabase database;
+
+    /** The columns a change carries, in the order {@link #applyRow} binds them; thumb_blob_id is local. */
+    private enum Table {
+        ALBUMS("albums", "name", "created_at", "updated_at", "rev", "node_id", "deleted"),
+        PHOTOS("photos", "album_id", "blob_id", "filename", "content_type", "size", "width", "height", "taken_at",
+                "uploaded_at", "updated_at", "rev", "node_id", "uploaded_by", "deleted");
+
+        final String name;
+        /** Overwrites the row only when the incoming clock (the parameters after the id) is higher. */
+        final String overwriteOlder;
+        final String insert;
+
+        Table(String name, String... columns) {
+            this.name = name;
+            String all = String.join(", ", columns);
+            this.overwriteOlder = "UPDATE " + name + " SET " + String.join(" = ?, ", columns) + " = ?, seq = "
+                    + NEXT_SEQ + " WHERE id = ?"
+                    + " AND (rev < ? OR (rev = ? AND (updated_at < ? OR (updated_at = ? AND node_id < ?))))";
+            this.insert = "INSERT INTO " + name + " (" + all + ", id, seq) VALUES ("
+                    + "?, ".repeat(columns.length) + "?, " + NEXT_SEQ + ")";
+        }
+    }
+
+    /** A change and its place in this node's log. */
+    private record Logged(long seq, Change change) {
+    }
+
+    @Activate
+    public DerbyMetadataLog(@Reference(name = "database") DerbyDatabase database) {
+        this.database = database;
+    }
+
+    /**
+     * Must be the first statement of every transaction that writes an album or photo row: holds
+     * the log's gate in SHARE mode until commit, so {@link #changesSince} can wait for writers
+     * that hold a seq they have not committed yet. First, because a writer waiting here while
+     * holding a row lock could close a lock cycle with a reader queued for the gate.
+     */
+    static void enterWriter(Connection c) throws SQLException {
+        try (Statement lock = c.createStatement()) {
+            lock.execute("LOCK TABLE change_gate IN SHARE MODE");
+        }
+    }
+
+    @Override
+    public Page<Change> changesSince(String cursor, int limit) {
+        KeysetCursor.checkLimit(limit);
+        long after = cursor == null ? 0 : ChangeCursor.decode(cursor).seq();
+        long horizon = database.transaction("wait for the writers of the op log", DerbyMetadataLog::horizon);
+        return database.query("read the op log", c -> {
+            List<Logged> albums = albumsBetween(c, after, horizon, limit);
+            List<Logged> photos = photosBetween(c, after, horizon, limit);
+            // Both lists are in seq order: merge them and keep the first limit.
+            List<Change> changes = new ArrayList<>(Math.min(limit, albums.size() + photos.size()));
+            int a = 0;
+            int p = 0;
+            long last = after;
+            while (changes.size() < limit && (a < albums.size() || p < photos.size())) {
+                Logged next = p == photos.size() || (a < albums.size() && albums.get(a).seq() < photos.get(p).seq())
+                        ? albums.get(a++) : photos.get(p++);
+                changes.add(next.change());
+                last = next.seq();
+            }
+            // The log keeps growing, so the last page also says where to continue; only an
+            // empty page has no cursor (the caller keeps the one it has).
+            return new Page<>(changes, changes.isEmpty() ? null : new ChangeCursor(last).encode());
+        });
+    }
+
+    /**
+     * The first seq a reader must not reach yet. Taking the gate EXCLUSIVE waits for every
+     * writer in flight; seqs handed out later are at least the peeked value. Without it, a
+     * writer that commits seq 10 after another committed 11 would be skipped for good by a
+     * peer that read 11 in between.
+     */
+    private static long horizon(Connection c) throws SQLException {
+        try (Statement statement = c.createStatement()) {
+            statement.execute("LOCK TABLE change_gate IN EXCLUSIVE MODE");
+            try (ResultSet rs = statement.executeQuery(
+                    "VALUES SYSCS_UTIL.SYSCS_PEEK_AT_SEQUENCE(CURRENT SCHEMA, 'CHANGE_SEQ')")) {
+                rs.next();
+                return rs.getLong(1);
+            }
+        }
+    }
+
+    private static List<Logged> albumsBetween(Connection c, long after, long before, int limit) throws SQLException {
+        List<Logged> albums = new ArrayList<>();
+        try (PreparedStatement select = c.prepareStatement("SELECT id, name, created_at, updated_at, rev, node_id,"
+                + " deleted, seq FROM albums WHERE seq > ? AND seq < ? ORDER BY seq FETCH FIRST ? ROWS ONLY")) {
+            select.setLong(1, after);
+            select.setLong(2, before);
+            select.setInt(3, limit);
+            try (ResultSet rs = select.executeQuery()) {
+                while (rs.next()) {
+                    // Count and cover are derived on each node, not replicated.
+                    Album album = new Album(rs.getString(1), rs.getString(2), Instant.ofEpochMilli(rs.getLong(3)),
+                            Instant.ofEpochMilli(rs.getLong(4)), rs.getLong(5), rs.getString(6), 0, null);
+                    albums.add(new Logged(rs.getLong(8), Change.of(album, rs.getBoolean(7))));
+                }
+            }
+        }
+        return albums;
+    }
+
+    private static List<Logged> photosBetween(Connection c, long after, long before, int limit) throws SQLException {
+        List<Logged> photos = new ArrayList<>();
+        try (PreparedStatement select = c.prepareStatement("SELECT " + DerbyVaultRepository.PHOTO_COLUMNS
+                + ", p.deleted, p.seq FROM photos p WHERE p.seq > ? AND p.seq < ? ORDER BY p.seq"
+                + " FETCH FIRST ? ROWS ONLY")) {
+            select.setLong(1, after);
+            select.setLong(2, before);
+            select.setInt(3, limit);
+            try (ResultSet rs = select.executeQuery()) {
+                while (rs.next()) {
+                    Photo p = DerbyVaultRepository.photo(rs);
+                    // The thumbnail is this node's own; peers make theirs.
+                    Photo replicated = new Photo(p.id(), p.albumId(), p.blobId(), p.filename(), p.contentType(),
+                            p.size(), p.width(), p.height(), p.takenAt(), p.uploadedAt(), p.updatedAt(), p.rev(),
+                            p.nodeId(), null, p.uploadedBy());
+                    photos.add(new Logged(rs.getLong(17), Change.of(replicated, rs.getBoolean(16))));
+                }
+            }
+        }
+        return photos;
+    }
+
+    @Override
+    public boolean apply(Change change) {
+        if (change == null || (change.album() == null) == (change.photo() == null)) {
+            throw new IllegalArgumentException("a change holds exactly one album or one photo");
+        }
+        if (change.album() != null) {
+            Album a = change.album();
+            return applyRow("apply a change of album " + a.id(), Table.ALBUMS, required(a.id(), "id"), a.rev(),
+                    millis(a.updatedAt(), "updatedAt"), required(a.nodeId(), "nodeId"),
+                    required(a.name(), "name"), millis(a.createdAt(), "createdAt"), a.updatedAt().toEpochMilli(),
+                    a.rev(), a.nodeId(), change.deleted());
+        }
+        Photo p = change.photo();
+        return applyRow("apply a change of photo " + p.id(), Table.PHOTOS, required(p.id(), "id"), p.rev(),
+                millis(p.updatedAt(), "updatedAt"), required(p.nodeId(), "nodeId"),
+                required(p.albumId(), "albumId"), required(p.blobId(), "blobId"), required(p.filename(), "filename"),
+                required(p.contentType(), "contentType"), p.size(), p.width(), p.height(),
+                millis(p.takenAt(), "takenAt"), millis(p.uploadedAt(), "uploadedAt"), p.updatedAt().toEpochMilli(),
+                p.rev(), p.nodeId(), p.uploadedBy(), change.deleted());
+    }
+
+    /**
+     * Last writer wins, in one transaction: overwrites the row when the incoming clock is
+     * higher, inserts it when there is none, and otherwise leaves it, so a repeated or older
+     * change is a no-op. A written row takes a new seq, so the change travels on to the nodes
+     * that pull from this one.
+     *
+     * @param state the values of {@code table}'s columns, in its order
+     * @return true when the row changed
+     */
+    private boolean applyRow(String what, Table table, String id, long rev, long updatedAt, String nodeId,
+            Object... state) {
+        return database.transaction(what, c -> {
+            enterWriter(c);
+            if (overwriteOlder(c, table, id, rev, updatedAt, nodeId, state)) {
+                return true;
+            }
+            try (PreparedStatement select = c.prepareStatement("SELECT 1 FROM " + table.name + " WHERE id = ?")) {
+                select.setString(1, id);
+                try (ResultSet rs = select.executeQuery()) {
+                    if (rs.next()) {
+                        return false; // the local clock is the same or higher
+                    }
+                }
+            }
+            try (PreparedStatement insert = c.prepareStatement(table.insert)) {
+                insert.setString(bind(insert, state), id);
+                insert.executeUpdate();
+                return true;
+            } catch (SQLException e) {
+                if (!DUPLICATE_KEY.equals(e.getSQLState())) {
+                    throw e;
+                }
+                // A concurrent apply of the same record (pulled from another peer) inserted it
+                // first; only this statement failed. Compare with that row instead.
+                return overwriteOlder(c, table, id, rev, updatedAt, nodeId, state);
+            }
+        });
+    }
+
+    private static boolean overwriteOlder(Connection c, Table table, String id, long rev, long updatedAt,
+            String nodeId, Object[] state) throws SQLException {
+        try (PreparedStatement update = c.prepareStatement(table.overwriteOlder)) {
+            int i = bind(update, state);
+            update.setString(i++, id);
+            update.setLong(i++, rev);
+            update.setLong(i++, rev);
+            update.setLong(i++, updatedAt);
+            update.setLong(i++, updatedAt);
+            update.setString(i, nodeId);
+            return update.executeUpdate() == 1;
+        }
+    }
+
+    /** @return the index of the next parameter */
+    private static int bind(PreparedStatement statement, Object[] values) throws SQLException {
+        int i = 1;
+        for (Object value : values) {
+            if (value == null) {
+                statement.setNull(i, statement.getParameterMetaData().getParameterType(i));
+            } else {
+                statement.setObject(i, value);
+            }
+            i++;
+        }
+        return i;
+    }
+
+    private static <T> T required(T value, String field) {
+        if (value == null) {
+            throw new IllegalArgumentException("the change has no " + field);
+        }
+        return value;
+    }
+
+    private static long millis(Instant time, String field) {
+        return required(time, field).toEpochMilli();
+    }
+
+    @Override
+    public Optional<String> cursorOf(String peerId) {
+        return database.query("read the op log cursor of peer " + peerId, c -> {
+            try (PreparedStatement select = c.prepareStatement(
+                    "SELECT log_cursor FROM peer_cursors WHERE node_id = ?")) {
+                select.setString(1, peerId);
+                try (ResultSet rs = select.executeQuery()) {
+                    return rs.next() ? Optional.of(rs.getString(1)) : Optional.empty();
+                }
+            }
+        });
+    }
+
+    /** Stores the cursor as given: it is the peer's, opaque here. */
+    @Override
+    public void saveCursor(String peerId, String cursor) {
+        Objects.requireNonNull(peerId, "peerId");
+        if (cursor == null || cursor.isEmpty() || cursor.length() > MAX_CURSOR_LENGTH) {
+            throw new IllegalArgumentException("an op log cursor has 1-" + MAX_CURSOR_LENGTH + " characters");
+        }
+        long now = System.currentTimeMillis();
+        database.transaction("save the op log cursor of peer " + peerId, c -> {
+            if (updateCursor(c, peerId, cursor, now) == 0) {
+                try (PreparedStatement insert = c.prepareStatement(
+                        "INSERT INTO peer_cursors (node_id, log_cursor, saved_at) VALUES (?, ?, ?)")) {
+                    insert.setString(1, peerId);
+                    insert.setString(2, cursor);
+                    insert.setLong(3, now);
+                    insert.executeUpdate();
+                } catch (SQLException e) {
+                    if (!DUPLICATE_KEY.equals(e.getSQLState())) {
+                        throw e;
+                    }
+                    updateCursor(c, peerId, cursor, now);
+                }
+            }
+            return null;
+        });
+    }
+
+    private static int updateCursor(Connection c, String peerId, String cursor, long now) throws SQLException {
+        try (PreparedStatement update = c.prepareStatement(
+                "UPDATE peer_cursors SET log_cursor = ?, saved_at = ? WHERE node_id = ?")) {
+            update.setString(1, cursor);
+            update.setLong(2, now);
+            update.setString(3, peerId);
+            return update.executeUpdate();
+        }
+    }
+}
