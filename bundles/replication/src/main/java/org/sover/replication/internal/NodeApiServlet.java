@@ -11,7 +11,11 @@ import javax.servlet.http.HttpServletResponse;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
+import org.sover.api.replication.Change;
+import org.sover.api.replication.MetadataLog;
 import org.sover.api.replication.Peer;
+import org.sover.api.replication.PeerRole;
+import org.sover.api.storage.Page;
 import org.sover.api.replication.PeerStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -34,11 +38,14 @@ public final class NodeApiServlet extends HttpServlet {
     private static final int MAX_BODY = 64 * 1024;
     private final transient PeerDirectoryService directory;
     private final transient PeerStore peers;
+    private final transient MetadataLog log;
 
     @Activate
-    public NodeApiServlet(@Reference PeerDirectoryService directory, @Reference PeerStore peers) {
+    public NodeApiServlet(@Reference PeerDirectoryService directory, @Reference PeerStore peers,
+            @Reference MetadataLog log) {
         this.directory = directory;
         this.peers = peers;
+        this.log = log;
     }
 
     @Override
@@ -53,6 +60,8 @@ public final class NodeApiServlet extends HttpServlet {
         try {
             if (path.equals(PeerDirectoryService.PAIR_PATH) && method.equals("POST")) {
                 pair(req, resp, path, body);
+            } else if (path.equals("/node/v1/ops") && method.equals("GET")) {
+                ops(req, resp, directory.verifier().verify(method, path, req.getQueryString(), body, req::getHeader));
             } else if (path.equals("/node/v1/ping") && (method.equals("GET") || method.equals("POST"))) {
                 Peer peer = directory.verifier().verify(method, path, req.getQueryString(), body, req::getHeader);
                 peers.recordContact(peer.nodeId(), java.time.Instant.now(), null);
@@ -70,6 +79,38 @@ public final class NodeApiServlet extends HttpServlet {
             LOG.error("node API failure in {} {}", method, path, e);
             send(req, resp, 500, error("internal", "Something went wrong on this node; its log has the details."));
         }
+    }
+
+    /** The metadata op log, for full family nodes only: a storage peer never sees names or albums. */
+    private void ops(HttpServletRequest req, HttpServletResponse resp, Peer peer) throws IOException {
+        if (peer.role() != PeerRole.FULL) {
+            send(req, resp, 403, error("storage_peer", "Node " + peer.nodeId() + " is a storage peer; it receives no metadata."));
+            return;
+        }
+        String after = req.getParameter("after");
+        int limit;
+        try {
+            limit = Math.max(1, Math.min(500, Integer.parseInt(req.getParameter("limit") == null ? "200" : req.getParameter("limit"))));
+        } catch (NumberFormatException e) {
+            send(req, resp, 400, error("bad_request", "limit is a number from 1 to 500."));
+            return;
+        }
+        Page<Change> page;
+        try {
+            page = log.changesSince(after == null || after.isEmpty() ? null : after, limit);
+        } catch (IllegalArgumentException e) {
+            send(req, resp, 400, error("bad_cursor", "That op-log cursor is not valid; start again without one."));
+            return;
+        }
+        peers.recordContact(peer.nodeId(), java.time.Instant.now(), null);
+        ObjectNode answer = JSON.createObjectNode();
+        page.items().forEach(c -> answer.withArray("changes").add(ChangeCodec.encode(c)));
+        if (page.items().isEmpty()) {
+            answer.putArray("changes");
+        }
+        answer.put("next", page.next());
+        answer.put("more", page.items().size() == limit);
+        send(req, resp, 200, answer);
     }
 
     private void pair(HttpServletRequest req, HttpServletResponse resp, String path, byte[] body)

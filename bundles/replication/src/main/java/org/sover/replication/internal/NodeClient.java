@@ -43,6 +43,19 @@ final class NodeClient {
         return new Reply(r.statusCode(), r.body(), responseVerifies(r, path, nonce, expectedKey));
     }
 
+    /** A signed GET; {@code query} may be empty. */
+    Reply get(String baseUrl, String path, String query, byte[] expectedKey) throws IOException, InterruptedException {
+        String nonce = SignedHeaders.newNonce();
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(stripSlash(baseUrl) + path
+                + (query.isEmpty() ? "" : "?" + query))).timeout(Duration.ofSeconds(30)).GET();
+        for (Map.Entry<String, String> h : SignedHeaders.sign(identity, "GET", path, query, new byte[0],
+                clock.millis(), nonce).entrySet()) {
+            b.header(h.getKey(), h.getValue());
+        }
+        HttpResponse<byte[]> r = http.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
+        return new Reply(r.statusCode(), r.body(), responseVerifies(r, path, nonce, expectedKey));
+    }
+
     private boolean responseVerifies(HttpResponse<byte[]> r, String path, String nonce, byte[] expectedKey) {
         String node = r.headers().firstValue(SignedHeaders.NODE).orElse(null);
         String time = r.headers().firstValue(SignedHeaders.TIME).orElse(null);

@@ -16,4 +16,7 @@ public @interface ReplicationConfig {
 
     @AttributeDefinition(description = "How long a pairing line stays valid, in minutes")
     long pairingMinutes() default 15;
+
+    @AttributeDefinition(description = "How often to pull each family node's metadata op log, in seconds")
+    long pullIntervalSeconds() default 5;
 }

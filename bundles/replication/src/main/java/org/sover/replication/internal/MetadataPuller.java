@@ -1,0 +1,144 @@
+package org.sover.replication.internal;
+
+import java.io.IOException;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Reference;
+import org.sover.api.crypto.NodeIdentity;
+import org.sover.api.crypto.SignatureVerifier;
+import org.sover.api.replication.Change;
+import org.sover.api.replication.JobQueue;
+import org.sover.api.replication.MetadataLog;
+import org.sover.api.replication.Peer;
+import org.sover.api.replication.PeerRole;
+import org.sover.api.replication.PeerStore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+/**
+ * Pulls every family node's metadata op log (docs/PROTOCOL.md) on a timer, applies it last
+ * writer wins, and remembers how far it got per peer. A peer that answers again after
+ * failing gets its waiting replication jobs requeued at once.
+ */
+@Component(service = MetadataPuller.class, immediate = true, configurationPid = "org.sover.replication")
+public final class MetadataPuller {
+    private static final Logger LOG = LoggerFactory.getLogger(MetadataPuller.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
+    /** Bounds one round per peer, so a huge backlog does not starve the other peers. */
+    private static final int MAX_PAGES_PER_ROUND = 20;
+    private final PeerStore peers;
+    private final MetadataLog log;
+    private final JobQueue jobs;
+    private final NodeClient client;
+    private final Clock clock = Clock.systemUTC();
+    private final ScheduledExecutorService timer;
+
+    @Activate
+    public MetadataPuller(@Reference PeerStore peers, @Reference MetadataLog log, @Reference JobQueue jobs,
+            @Reference NodeIdentity identity, @Reference SignatureVerifier signatures, ReplicationConfig config) {
+        this.peers = peers;
+        this.log = log;
+        this.jobs = jobs;
+        this.client = new NodeClient(identity, signatures, clock);
+        this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "sover-metadata-pull");
+            t.setDaemon(true);
+            return t;
+        });
+        long every = Math.max(1, config.pullIntervalSeconds());
+        timer.scheduleWithFixedDelay(this::pullAll, 1, every, TimeUnit.SECONDS);
+    }
+
+    @Deactivate
+    void stop() throws InterruptedException {
+        timer.shutdownNow();
+        if (!timer.awaitTermination(10, TimeUnit.SECONDS)) {
+            LOG.warn("the metadata pull did not stop within 10 s");
+        }
+    }
+
+    /** One round over all family nodes; never throws (a thrown exception would end the timer). */
+    void pullAll() {
+        try {
+            for (Peer peer : peers.peers()) {
+                if (peer.role() == PeerRole.FULL && !peer.blocked() && !Thread.currentThread().isInterrupted()) {
+                    pull(peer);
+                }
+            }
+        } catch (RuntimeException e) {
+            LOG.error("metadata pull round failed", e);
+        }
+    }
+
+    private void pull(Peer peer) {
+        String lastProblem = null;
+        for (String address : peer.addresses()) {
+            try {
+                int applied = pullFrom(peer, address);
+                if (peer.lastError() != null) {
+                    int requeued = jobs.requeuePeer(peer.nodeId(), clock.instant());
+                    LOG.info("node {} ({}) answers again; {} waiting jobs requeued", peer.nodeId(), peer.name(), requeued);
+                }
+                peers.recordContact(peer.nodeId(), clock.instant(), address);
+                if (applied > 0) {
+                    LOG.debug("applied {} changes from node {}", applied, peer.nodeId());
+                }
+                return;
+            } catch (IOException | RuntimeException e) {
+                lastProblem = address + ": " + e.getMessage();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+        if (lastProblem != null) {
+            peers.recordError(peer.nodeId(), "cannot pull changes: " + lastProblem, clock.instant());
+        }
+    }
+
+    private int pullFrom(Peer peer, String address) throws IOException, InterruptedException {
+        int applied = 0;
+        for (int page = 0; page < MAX_PAGES_PER_ROUND; page++) {
+            String cursor = log.cursorOf(peer.nodeId()).orElse("");
+            String query = "after=" + URLEncoder.encode(cursor, StandardCharsets.UTF_8) + "&limit=200";
+            NodeClient.Reply reply = client.get(address, "/node/v1/ops", query, peer.publicKey());
+            if (reply.status() != 200) {
+                JsonNode err = parse(reply.body());
+                throw new IOException("HTTP " + reply.status() + " " + err.path("message").asText(""));
+            }
+            if (!reply.signedByPeer()) {
+                throw new IOException("the answer is not signed by node " + peer.nodeId());
+            }
+            JsonNode answer = parse(reply.body());
+            for (JsonNode entry : answer.path("changes")) {
+                Change change = ChangeCodec.decode(entry);
+                if (log.apply(change)) {
+                    applied++;
+                }
+            }
+            String next = answer.path("next").asText("");
+            if (!next.isEmpty()) {
+                log.saveCursor(peer.nodeId(), next);
+            }
+            if (!answer.path("more").asBoolean(false)) {
+                return applied;
+            }
+        }
+        return applied;
+    }
+
+    private static JsonNode parse(byte[] body) throws IOException {
+        return body.length == 0 ? JSON.createObjectNode() : JSON.readTree(body);
+    }
+}
