@@ -285,7 +285,12 @@ public class NodeContainerIT {
         try {
             byte[] big = TestImages.noisyJpeg(200, 200, 9);
             assertTrue(big.length > 4096);
-            HttpResponse<String> r = awaitStatus(() -> http.upload(album, "big.jpg", "image/jpeg", big, null), 413);
+            // Configuration applies asynchronously: probe in another album until the limit is in force
+            // (a probe that slips in before it may be stored there, which is no concern of this test).
+            String probe = Http.json(http.postJson("/v1/albums", "{\"name\":\"Limit probe\"}")).get("id").asText();
+            awaitStatus(() -> http.upload(probe, "probe.jpg", "image/jpeg", TestImages.noisyJpeg(200, 200, 8), null), 413);
+            HttpResponse<String> r = http.upload(album, "big.jpg", "image/jpeg", big, null);
+            assertEquals(r.body(), 413, r.statusCode());
             assertTrue(r.body(), Http.json(r).get("message").asText().contains("maxUploadBytes"));
             assertEquals(0, Http.json(http.get("/v1/albums/" + album + "/photos")).get("items").size());
         } finally {
@@ -321,7 +326,10 @@ public class NodeContainerIT {
         vault.update(props);
         awaitStatus(() -> http.upload(album, "big.jpg", "image/jpeg", big, "cfg-1"), 413);
         vault.delete();
-        awaitStatus(() -> http.upload(album, "big.jpg", "image/jpeg", big, "cfg-2"), 201);
+        // Other bytes: the probe above may have stored big.jpg before the limit took effect,
+        // and the same bytes again would rightly answer 200 (already in the album).
+        byte[] other = TestImages.noisyJpeg(200, 200, 14);
+        awaitStatus(() -> http.upload(album, "other.jpg", "image/jpeg", other, "cfg-2"), 201);
         running.set(false);
         hammer.join(30_000);
         assertTrue("the API answered meanwhile: " + requests.get(), requests.get() > 10);

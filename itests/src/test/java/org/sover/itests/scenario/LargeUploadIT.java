@@ -7,7 +7,6 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Comparator;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
@@ -28,10 +27,7 @@ public class LargeUploadIT {
     @After
     public void stop() throws Exception {
         if (node != null) {
-            node.close();
-            try (Stream<Path> s = Files.walk(node.data)) { // 2 GiB is worth giving back
-                s.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-            }
+            node.closeAndDeleteData(); // 2 GiB is worth giving back
         }
     }
 
