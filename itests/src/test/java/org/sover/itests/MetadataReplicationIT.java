@@ -100,6 +100,44 @@ public class MetadataReplicationIT {
         assertEquals(1, Http.json(adminA.get("/v1/albums/" + album + "/photos")).get("items").size());
     }
 
+    @Test
+    public void anUploadWritesAJobForThePeerThatTheAdminCanSeeAndRequeue() throws Exception {
+        String idB = Http.json(b.http().get("/v1/health")).get("nodeId").asText();
+        String album = Http.json(adminA.postJson("/v1/albums", "{\"name\":\"Jobs\"}")).get("id").asText();
+        String photo = Http.json(adminA.upload(album, "job.png", "image/png", TestImages.image("png", 60, 40, 7), null))
+                .get("id").asText();
+
+        JsonNode pending = Http.json(adminA.get("/v1/jobs?state=pending&peer=" + idB));
+        JsonNode job = null;
+        for (JsonNode j : pending.get("items")) {
+            if (j.get("photoId").asText().equals(photo)) {
+                job = j;
+            }
+        }
+        assertTrue("a pending job for B, written with the photo: " + pending, job != null);
+        assertEquals(idB, job.get("peerId").asText());
+        assertTrue(pending.get("counts").get("pending").asLong() >= 1);
+        String jobId = job.get("id").asText();
+        assertEquals(photo, Http.json(adminA.get("/v1/jobs/" + jobId)).get("photoId").asText());
+        assertEquals(400, adminA.get("/v1/jobs?state=lost").statusCode());
+        assertEquals(404, adminA.get("/v1/jobs/nosuchjob").statusCode());
+        HttpResponse<String> requeue = adminA.postJson("/v1/jobs/requeue", "{\"allFailed\":true}");
+        assertEquals(200, requeue.statusCode());
+        assertEquals("none has failed", 0, Http.json(requeue).get("requeued").asInt());
+
+        NodeProcess.ClientResult table = a.client("admin", "meta-password", "sover:jobs --state pending");
+        assertTrue(table.output(), table.output().contains(jobId) && table.output().contains("pending"));
+        NodeProcess.ClientResult one = a.client("admin", "meta-password", "sover:job " + jobId);
+        assertTrue(one.output(), one.output().contains(photo) && one.output().contains(idB));
+        NodeProcess.ClientResult again = a.client("admin", "meta-password", "sover:requeue --all-failed");
+        assertTrue(again.output(), again.output().contains("0 jobs requeued"));
+
+        adminA.postJson("/v1/accounts", "{\"username\":\"kid\",\"password\":\"kid-password\"}");
+        Http kid = a.http();
+        kid.login("kid", "kid-password");
+        assertEquals(403, kid.get("/v1/jobs").statusCode());
+    }
+
     private static String awaitAlbumName(Http http, String id, String expected) throws Exception {
         HttpResponse<String> r = http.await("/v1/albums/" + id,
                 x -> x.statusCode() == 200 && nameIn(x).equals(expected), SYNC);

@@ -37,6 +37,9 @@ import org.osgi.service.component.annotations.ReferencePolicyOption;
 import org.sover.api.Ids;
 import org.sover.api.crypto.NodeIdentity;
 import org.sover.api.crypto.VaultCipher;
+import org.sover.api.replication.Job;
+import org.sover.api.replication.JobQueue;
+import org.sover.api.replication.JobState;
 import org.sover.api.replication.PairingException;
 import org.sover.api.replication.PeerDirectory;
 import org.sover.api.replication.PeerRole;
@@ -86,6 +89,11 @@ public final class ApiServlet extends HttpServlet {
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
             policyOption = ReferencePolicyOption.GREEDY)
     private transient volatile PeerDirectory peerDirectory;
+
+    /** Optional like the peers: the API keeps serving photos while storage restarts the queue. */
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    private transient volatile JobQueue jobQueue;
 
     @Activate
     public ApiServlet(@Reference VaultRepository repository, @Reference AccountStore accountStore,
@@ -221,6 +229,12 @@ public final class ApiServlet extends HttpServlet {
                 sendPage(resp, () -> repository.timeline(limit, cursor(req)));
             }
             case "photos" -> photos(req, resp, seg, authenticate(req));
+            case "jobs" -> {
+                if (!authenticate(req).isAdmin()) {
+                    throw new ApiException(403, "forbidden", "Only an admin can see and requeue replication jobs.");
+                }
+                jobs(req, resp, seg);
+            }
             case "peers" -> {
                 Account me = authenticate(req);
                 if (!me.isAdmin()) {
@@ -573,6 +587,68 @@ public final class ApiServlet extends HttpServlet {
                 throw new ApiException(e.status(), e.code(), e.getMessage());
             }
         }
+    }
+
+    // ---- replication jobs ---------------------------------------------------------------------
+
+    private void jobs(HttpServletRequest req, HttpServletResponse resp, List<String> seg) throws IOException {
+        JobQueue queue = jobQueue;
+        if (queue == null) {
+            resp.setHeader("Retry-After", "5");
+            throw new ApiException(503, "unavailable", "The job queue is not available right now (storage is restarting).");
+        }
+        String method = req.getMethod();
+        if (seg.size() == 1) {
+            only(true, method, "GET");
+            String stateParam = req.getParameter("state");
+            JobState state = null;
+            if (stateParam != null && !stateParam.isEmpty()) {
+                try {
+                    state = JobState.valueOf(stateParam.toUpperCase(Locale.ROOT));
+                } catch (IllegalArgumentException e) {
+                    throw ApiException.badRequest("bad_request", "state is pending, in_flight, done or failed.");
+                }
+            }
+            String peer = req.getParameter("peer");
+            String peerId = peer == null || peer.isEmpty() ? null : nodeId(peer);
+            int limit = limit(req);
+            Page<Job> page;
+            try {
+                page = queue.jobs(state, peerId, limit, cursor(req));
+            } catch (IllegalArgumentException e) {
+                throw ApiException.badRequest("bad_cursor", "That cursor is not valid; start again without one.");
+            }
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("items", page.items().stream().map(Json::job).toList());
+            m.put("next", page.next());
+            Map<String, Long> counts = new LinkedHashMap<>();
+            queue.counts(peerId).forEach((s, n) -> counts.put(s.wireName(), n));
+            m.put("counts", counts);
+            send(resp, 200, m);
+            return;
+        }
+        if (seg.size() == 2 && seg.get(1).equals("requeue")) {
+            only(true, method, "POST");
+            JsonNode body = jsonBody(req);
+            int requeued;
+            if (body.has("ids")) {
+                List<String> ids = new ArrayList<>();
+                body.get("ids").forEach(id -> ids.add(id.asText()));
+                requeued = queue.requeue(ids, clock.instant());
+            } else if (body.hasNonNull("peer")) {
+                requeued = queue.requeuePeer(nodeId(body.get("peer").asText()), clock.instant());
+            } else if (body.path("allFailed").asBoolean(false)) {
+                requeued = queue.requeueAllFailed(clock.instant());
+            } else {
+                throw ApiException.badRequest("bad_request",
+                        "Send {\"ids\": [...]}, {\"peer\": \"<node id>\"} or {\"allFailed\": true}.");
+            }
+            send(resp, 200, Map.of("requeued", requeued));
+            return;
+        }
+        only(seg.size() == 2, method, "GET");
+        Job job = queue.job(seg.get(1)).orElseThrow(() -> ApiException.notFound("There is no job " + seg.get(1) + "."));
+        send(resp, 200, Json.job(job));
     }
 
     private static String nodeId(String raw) {

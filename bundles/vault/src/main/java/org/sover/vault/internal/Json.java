@@ -10,6 +10,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
+import org.sover.api.replication.Job;
 import org.sover.api.replication.Peer;
 import org.sover.api.replication.PendingPeer;
 import org.sover.api.vault.Account;
@@ -102,6 +103,22 @@ final class Json {
         m.put("lastContactAt", time(p.lastContactAt()));
         m.put("lastError", p.lastError());
         m.put("lastErrorAt", time(p.lastErrorAt()));
+        return m;
+    }
+
+    static Map<String, Object> job(Job j) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("id", j.id());
+        m.put("photoId", j.photoId());
+        m.put("peerId", j.peerId());
+        m.put("state", j.state().wireName());
+        m.put("attempts", j.attempts());
+        m.put("nextAttemptAt", time(j.nextAttemptAt()));
+        m.put("lastError", j.lastError());
+        m.put("transport", j.transport());
+        m.put("path", j.path());
+        m.put("createdAt", time(j.createdAt()));
+        m.put("updatedAt", time(j.updatedAt()));
         return m;
     }
 
