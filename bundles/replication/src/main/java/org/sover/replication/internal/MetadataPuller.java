@@ -12,8 +12,6 @@ import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Reference;
-import org.sover.api.crypto.NodeIdentity;
-import org.sover.api.crypto.SignatureVerifier;
 import org.sover.api.replication.Change;
 import org.sover.api.replication.JobQueue;
 import org.sover.api.replication.MetadataLog;
@@ -46,11 +44,11 @@ public final class MetadataPuller {
 
     @Activate
     public MetadataPuller(@Reference PeerStore peers, @Reference MetadataLog log, @Reference JobQueue jobs,
-            @Reference NodeIdentity identity, @Reference SignatureVerifier signatures, ReplicationConfig config) {
+            @Reference PeerDirectoryService directory, ReplicationConfig config) {
         this.peers = peers;
         this.log = log;
         this.jobs = jobs;
-        this.client = new NodeClient(identity, signatures, clock);
+        this.client = directory.client();
         this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "sover-metadata-pull");
             t.setDaemon(true);

@@ -56,7 +56,7 @@ public final class PeerDirectoryService implements PeerDirectory {
     private final VaultRepository repository;
     private final Clock clock;
     private volatile ReplicationConfig config;
-    private volatile RequestVerifier verifier;
+    private final RequestVerifier verifier;
     private final NodeClient client;
 
     @Activate
@@ -75,17 +75,23 @@ public final class PeerDirectoryService implements PeerDirectory {
         this.repository = repository;
         this.clock = clock;
         this.client = new NodeClient(identity, signatures, clock);
-        modified(config);
+        this.config = config;
+        this.verifier = new RequestVerifier(peers, signatures, clock,
+                () -> Duration.ofSeconds(this.config.clockSkewSeconds()));
     }
 
     @Modified
     void modified(ReplicationConfig newConfig) {
         this.config = newConfig;
-        this.verifier = new RequestVerifier(peers, signatures, clock, Duration.ofSeconds(newConfig.clockSkewSeconds()));
     }
 
     RequestVerifier verifier() {
         return verifier;
+    }
+
+    /** The one signed-request client of this bundle (one HttpClient, one selector thread). */
+    NodeClient client() {
+        return client;
     }
 
     NodeIdentity identity() {

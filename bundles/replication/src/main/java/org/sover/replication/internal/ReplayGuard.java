@@ -5,6 +5,7 @@ import java.time.Instant;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.function.Supplier;
 
 /**
  * Remembers the nonces of accepted requests for as long as their timestamps are inside the
@@ -12,18 +13,19 @@ import java.util.Map;
  * oldest entries go first (they are also the first to leave the window).
  */
 final class ReplayGuard {
-    private final Duration window;
+    private final Supplier<Duration> window;
     private final int capacity;
     private final LinkedHashMap<String, Instant> seen = new LinkedHashMap<>();
 
-    ReplayGuard(Duration window, int capacity) {
+    ReplayGuard(Supplier<Duration> window, int capacity) {
         this.window = window;
         this.capacity = capacity;
     }
 
     /** True the first time a (node, nonce) pair is offered within the window; false for a replay. */
     synchronized boolean firstUse(String nodeId, String nonce, Instant now) {
-        Instant horizon = now.minus(window).minus(window);
+        Duration w = window.get();
+        Instant horizon = now.minus(w).minus(w);
         for (Iterator<Map.Entry<String, Instant>> it = seen.entrySet().iterator(); it.hasNext();) {
             if (it.next().getValue().isBefore(horizon)) {
                 it.remove();

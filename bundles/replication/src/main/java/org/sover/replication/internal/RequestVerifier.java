@@ -4,6 +4,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
+import java.util.function.Supplier;
 import java.util.function.UnaryOperator;
 
 import org.sover.api.crypto.SignatureVerifier;
@@ -20,10 +21,11 @@ final class RequestVerifier {
     private final PeerStore peers;
     private final SignatureVerifier signatures;
     private final Clock clock;
-    private final Duration window;
+    private final Supplier<Duration> window;
     private final ReplayGuard replays;
 
-    RequestVerifier(PeerStore peers, SignatureVerifier signatures, Clock clock, Duration window) {
+    /** {@code window} is read at each check, so a configuration change never resets the replay memory. */
+    RequestVerifier(PeerStore peers, SignatureVerifier signatures, Clock clock, Supplier<Duration> window) {
         this.peers = peers;
         this.signatures = signatures;
         this.clock = clock;
@@ -103,8 +105,9 @@ final class RequestVerifier {
                     "The signature does not verify against node " + nodeId + "'s pinned key (altered in transit?).");
         }
         Instant now = clock.instant();
-        if (Math.abs(now.toEpochMilli() - time) > window.toMillis()) {
-            throw new NodeAuthException(401, "stale_request", "The request's time is more than " + window.toSeconds()
+        Duration w = window.get();
+        if (Math.abs(now.toEpochMilli() - time) > w.toMillis()) {
+            throw new NodeAuthException(401, "stale_request", "The request's time is more than " + w.toSeconds()
                     + " s away from this node's clock; check both clocks (NTP).");
         }
         if (!replays.firstUse(nodeId, nonce, now)) {

@@ -13,7 +13,7 @@ public class ReplayGuardTest {
 
     @Test
     public void aNonceIsAcceptedOncePerNode() {
-        ReplayGuard guard = new ReplayGuard(Duration.ofMinutes(5), 1000);
+        ReplayGuard guard = new ReplayGuard(() -> Duration.ofMinutes(5), 1000);
         assertTrue(guard.firstUse("A", "n1", T0));
         assertFalse(guard.firstUse("A", "n1", T0.plusSeconds(30)));
         assertTrue("another node may use the same nonce", guard.firstUse("B", "n1", T0));
@@ -21,7 +21,7 @@ public class ReplayGuardTest {
 
     @Test
     public void nonceOutsideTwiceTheWindowIsForgottenSoMemoryStaysBounded() {
-        ReplayGuard guard = new ReplayGuard(Duration.ofMinutes(5), 1000);
+        ReplayGuard guard = new ReplayGuard(() -> Duration.ofMinutes(5), 1000);
         guard.firstUse("A", "n1", T0);
         // By then a request carrying n1 is refused as stale anyway.
         assertTrue(guard.firstUse("A", "n1", T0.plus(Duration.ofMinutes(11))));
@@ -29,7 +29,7 @@ public class ReplayGuardTest {
 
     @Test
     public void pastItsCapacityTheOldestEntriesGoFirst() {
-        ReplayGuard guard = new ReplayGuard(Duration.ofMinutes(5), 3);
+        ReplayGuard guard = new ReplayGuard(() -> Duration.ofMinutes(5), 3);
         for (int i = 0; i < 4; i++) {
             assertTrue(guard.firstUse("A", "n" + i, T0));
         }
