@@ -23,6 +23,12 @@ public interface JobQueue {
     int enqueue(String blobId, String photoId, Collection<String> peerIds, Instant now);
 
     /**
+     * A newly paired peer gets every blob this node's live photos reference: one pending job per
+     * blob it has no job for yet; returns how many.
+     */
+    int enqueueAll(String peerId, Instant now);
+
+    /**
      * Takes up to {@code max} due pending jobs (of one peer, or of any when {@code peerId} is
      * null), oldest due first: they become in_flight until {@code now + lease}, attempts + 1.
      * Jobs of blocked peers are never leased; they wait until the peer is unblocked.
@@ -41,6 +47,12 @@ public interface JobQueue {
      */
     int releaseExpiredLeases(Instant now);
 
+    /**
+     * At start, before any worker runs: every in_flight job's worker died with the previous
+     * process, so all of them → pending, due now (attempts stay: the attempt was started).
+     */
+    int releaseAllLeases(Instant now);
+
     /** failed jobs whose cool-down ended → pending with a fresh count of attempts. */
     int promoteCooledDown(Instant now);
 
@@ -57,6 +69,12 @@ public interface JobQueue {
 
     /** Jobs, newest first; {@code state} and {@code peerId} may be null (no filter). */
     Page<Job> jobs(JobState state, String peerId, int limit, String cursor);
+
+    /** The jobs of each of the given blobs (to every peer); blobs without jobs are absent. */
+    Map<String, List<Job>> jobsOfBlobs(Collection<String> blobIds);
+
+    /** Photos fully replicated / total, as {@link Coverage} defines it. */
+    Coverage coverage();
 
     /** Number of jobs per state, of one peer or (null) of all; every state is present. */
     Map<JobState, Long> counts(String peerId);

@@ -10,4 +10,12 @@ import java.time.Instant;
 public record Photo(String id, String albumId, String blobId, String filename, String contentType, long size,
         Integer width, Integer height, Instant takenAt, Instant uploadedAt, Instant updatedAt, long rev,
         String nodeId, String thumbBlobId, String uploadedBy) {
+
+    /**
+     * A thumbnail is a function of its photo's bytes, so every node keeps it under an id derived
+     * from the blob's; removing a blob removes this one too.
+     */
+    public static String thumbnailIdOf(String blobId) {
+        return blobId + "t";
+    }
 }

@@ -70,6 +70,28 @@ public interface VaultRepository {
     /** Removes a blob record no live photo references; false if it is still referenced. */
     boolean deleteBlobRecordIfUnreferenced(String blobId);
 
+    /**
+     * Records a blob received from a peer (its bytes are already in the blob store), so the
+     * photos that reference it become visible; false when the record existed.
+     */
+    boolean putBlobRecord(BlobRecord blob);
+
+    /**
+     * Blob ids that live photos reference but this node has no record of (their bytes have not
+     * arrived), photos last written longest ago first. Whoever repairs decides how long to wait
+     * (by its own clock: the photos' times are their writers').
+     */
+    List<String> missingBlobs(int limit);
+
+    /** Blob records in id order after {@code afterId} (null: from the start), to check the store against. */
+    List<BlobRecord> blobRecords(String afterId, int limit);
+
+    /**
+     * Forgets the record of a blob whose bytes are lost or damaged here, whether photos
+     * reference it or not: they stop being listed until repair brings the bytes back.
+     */
+    boolean dropBlobRecord(String blobId);
+
     VaultStats stats();
 
     /** Forgets idempotency keys older than {@code before}. */

@@ -30,7 +30,9 @@ import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.annotations.ReferenceCardinality;
 import org.osgi.service.component.annotations.ReferencePolicy;
 import org.osgi.service.component.annotations.ReferencePolicyOption;
+import org.osgi.service.event.EventAdmin;
 import org.sover.api.Ids;
+import org.sover.api.replication.Coverage;
 import org.sover.api.replication.Job;
 import org.sover.api.replication.JobQueue;
 import org.sover.api.replication.JobState;
@@ -53,6 +55,7 @@ public final class DerbyJobQueue implements JobQueue {
     private static final System.Logger LOG = System.getLogger(DerbyJobQueue.class.getName());
     private static final String DUPLICATE_KEY = "23505";
     private static final String LEASE_EXPIRED = "the attempt did not finish before its lease ended";
+    private static final String LEASE_LOST = "the node restarted during the attempt";
 
     private static final String JOB_COLUMNS = "j.id, j.blob_id, j.photo_id, j.peer_id, j.state, j.attempts,"
             + " j.next_attempt_at, j.last_error, j.transport, j.path, j.created_at, j.updated_at, j.first_attempt_at,"
@@ -69,6 +72,7 @@ public final class DerbyJobQueue implements JobQueue {
     private final DerbyDatabase database;
     private final AtomicReference<RetryPolicy> policy = new AtomicReference<>();
     private final AtomicBoolean warnedWithoutPolicy = new AtomicBoolean();
+    private final JobEvents events = new JobEvents();
 
     @Activate
     public DerbyJobQueue(@Reference(name = "database") DerbyDatabase database) {
@@ -93,12 +97,48 @@ public final class DerbyJobQueue implements JobQueue {
         policy.compareAndSet(retryPolicy, null);
     }
 
+    @Reference(name = "eventAdmin", cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            unbind = "unbindEventAdmin")
+    void bindEventAdmin(EventAdmin eventAdmin) {
+        events.bind(eventAdmin);
+    }
+
+    void unbindEventAdmin(EventAdmin eventAdmin) {
+        events.unbind(eventAdmin);
+    }
+
     @Override
     public int enqueue(String blobId, String photoId, Collection<String> peerIds, Instant now) {
         Objects.requireNonNull(blobId, "blobId");
         long at = now.toEpochMilli();
         return database.transaction("enqueue blob " + blobId,
                 c -> insertPending(c, blobId, photoId, peerIds, at));
+    }
+
+    @Override
+    public int enqueueAll(String peerId, Instant now) {
+        Objects.requireNonNull(peerId, "peerId");
+        long at = now.toEpochMilli();
+        int added = database.transaction("enqueue every blob for peer " + peerId, c -> {
+            List<String[]> missing = new ArrayList<>();
+            try (PreparedStatement select = c.prepareStatement("SELECT p.blob_id, MIN(p.id) FROM photos p"
+                    + " JOIN blobs b ON b.id = p.blob_id WHERE p.deleted = FALSE"
+                    + " AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.blob_id = p.blob_id AND j.peer_id = ?)"
+                    + " GROUP BY p.blob_id")) {
+                select.setString(1, peerId);
+                try (ResultSet rs = select.executeQuery()) {
+                    while (rs.next()) {
+                        missing.add(new String[] {rs.getString(1), rs.getString(2)});
+                    }
+                }
+            }
+            int n = 0;
+            for (String[] blob : missing) {
+                n += insertPending(c, blob[0], blob[1], List.of(peerId), at);
+            }
+            return n;
+        });
+        return events.bulk(peerId, JobState.PENDING, added, "peer_paired");
     }
 
     /**
@@ -145,7 +185,7 @@ public final class DerbyJobQueue implements JobQueue {
         }
         long at = now.toEpochMilli();
         long until = now.plus(lease).toEpochMilli();
-        return database.transaction("lease jobs" + (peerId == null ? "" : " of peer " + peerId), c -> {
+        return database.<List<Job>>transaction("lease jobs" + (peerId == null ? "" : " of peer " + peerId), c -> {
             if (peerId != null && DerbyPeerStore.isBlocked(c, peerId)) {
                 return List.of();
             }
@@ -175,7 +215,7 @@ public final class DerbyJobQueue implements JobQueue {
                 }
             }
             return leased;
-        });
+        }).stream().peek(events::job).toList();
     }
 
     /** Ids of up to {@code max} due pending jobs, oldest due first. */
@@ -207,7 +247,7 @@ public final class DerbyJobQueue implements JobQueue {
 
     @Override
     public boolean complete(String jobId, String transport, String path, Instant now) {
-        return database.transaction("complete job " + jobId, c -> {
+        Optional<Job> done = database.transaction("complete job " + jobId, c -> {
             try (PreparedStatement update = c.prepareStatement("UPDATE jobs SET state = 'done', transport = ?,"
                     + " path = ?, last_error = NULL, next_attempt_at = NULL, lease_until = NULL, updated_at = ?"
                     + " WHERE id = ? AND state = 'in_flight'")) {
@@ -215,15 +255,17 @@ public final class DerbyJobQueue implements JobQueue {
                 update.setString(2, path);
                 update.setLong(3, now.toEpochMilli());
                 update.setString(4, jobId);
-                return update.executeUpdate() == 1;
+                return update.executeUpdate() == 1 ? job(c, jobId) : Optional.<Job>empty();
             }
         });
+        done.ifPresent(events::job);
+        return done.isPresent();
     }
 
     @Override
     public Optional<Job> fail(String jobId, String error, String transport, String path, Instant now) {
         String lastError = cutError(error);
-        return database.transaction("record the failed attempt of job " + jobId, c -> {
+        return database.<Optional<Job>>transaction("record the failed attempt of job " + jobId, c -> {
             // Writing first takes the row's lock: no complete() or lease release can change the
             // job between reading its attempts and storing the policy's decision.
             try (PreparedStatement update = c.prepareStatement("UPDATE jobs SET last_error = ?, transport = ?,"
@@ -253,7 +295,7 @@ public final class DerbyJobQueue implements JobQueue {
                 update.executeUpdate();
             }
             return job(c, jobId);
-        });
+        }).map(events::job);
     }
 
     /**
@@ -289,25 +331,36 @@ public final class DerbyJobQueue implements JobQueue {
 
     @Override
     public int releaseExpiredLeases(Instant now) {
+        return releaseLeases(now, now, LEASE_EXPIRED, "lease_expired");
+    }
+
+    @Override
+    public int releaseAllLeases(Instant now) {
+        return releaseLeases(now, Instant.ofEpochMilli(Long.MAX_VALUE), LEASE_LOST, "node_restarted");
+    }
+
+    private int releaseLeases(Instant now, Instant endedBy, String error, String reason) {
         long at = now.toEpochMilli();
-        return database.transaction("release expired job leases", c -> {
+        int released = database.transaction("release job leases", c -> {
             // attempts stays: the attempt was started. The error says why the job is back.
             try (PreparedStatement update = c.prepareStatement("UPDATE jobs SET state = 'pending',"
                     + " next_attempt_at = ?, lease_until = NULL, last_error = ?, updated_at = ?"
                     + " WHERE state = 'in_flight' AND lease_until <= ?")) {
                 update.setLong(1, at);
-                update.setString(2, LEASE_EXPIRED);
+                update.setString(2, error);
                 update.setLong(3, at);
-                update.setLong(4, at);
+                update.setLong(4, endedBy.toEpochMilli());
                 return update.executeUpdate();
             }
         });
+        events.bulk(null, JobState.PENDING, released, reason);
+        return released;
     }
 
     @Override
     public int promoteCooledDown(Instant now) {
         long at = now.toEpochMilli();
-        return database.transaction("requeue cooled-down jobs", c -> {
+        return events.bulk(null, JobState.PENDING, database.transaction("requeue cooled-down jobs", c -> {
             // next_attempt_at (the end of the cool-down) stays: it is past, so the job is due.
             try (PreparedStatement update = c.prepareStatement("UPDATE jobs SET state = 'pending', attempts = 0,"
                     + " first_attempt_at = NULL, updated_at = ? WHERE state = 'failed' AND next_attempt_at <= ?")) {
@@ -315,14 +368,14 @@ public final class DerbyJobQueue implements JobQueue {
                 update.setLong(2, at);
                 return update.executeUpdate();
             }
-        });
+        }), "cool_down_ended");
     }
 
     /** Failed jobs and pending ones still waiting for their next attempt; jobs already due are left alone. */
     @Override
     public int requeue(Collection<String> jobIds, Instant now) {
         long at = now.toEpochMilli();
-        return database.transaction("requeue " + jobIds.size() + " jobs", c -> {
+        return events.bulk(null, JobState.PENDING, database.transaction("requeue " + jobIds.size() + " jobs", c -> {
             int requeued = 0;
             try (PreparedStatement update = c.prepareStatement(REQUEUE
                     + "id = ? AND (state = 'failed' OR (state = 'pending' AND next_attempt_at > ?))")) {
@@ -335,14 +388,14 @@ public final class DerbyJobQueue implements JobQueue {
                 }
             }
             return requeued;
-        });
+        }), "requeued");
     }
 
     @Override
     public int requeuePeer(String peerId, Instant now) {
         Objects.requireNonNull(peerId, "peerId");
         long at = now.toEpochMilli();
-        return database.transaction("requeue the jobs of peer " + peerId, c -> {
+        return events.bulk(peerId, JobState.PENDING, database.transaction("requeue the jobs of peer " + peerId, c -> {
             // Two statements rather than an OR, so each is a range of the jobs_due index.
             int requeued;
             try (PreparedStatement failed = c.prepareStatement(REQUEUE + "state = 'failed' AND peer_id = ?")) {
@@ -360,19 +413,19 @@ public final class DerbyJobQueue implements JobQueue {
                 requeued += waiting.executeUpdate();
             }
             return requeued;
-        });
+        }), "peer_back");
     }
 
     @Override
     public int requeueAllFailed(Instant now) {
         long at = now.toEpochMilli();
-        return database.transaction("requeue all failed jobs", c -> {
+        return events.bulk(null, JobState.PENDING, database.transaction("requeue all failed jobs", c -> {
             try (PreparedStatement update = c.prepareStatement(REQUEUE + "state = 'failed'")) {
                 update.setLong(1, at);
                 update.setLong(2, at);
                 return update.executeUpdate();
             }
-        });
+        }), "requeued");
     }
 
     @Override
@@ -422,6 +475,55 @@ public final class DerbyJobQueue implements JobQueue {
             items.remove(limit);
             Job last = items.get(limit - 1);
             return new Page<>(items, new KeysetCursor(last.createdAt().toEpochMilli(), last.id()).encode());
+        });
+    }
+
+    @Override
+    public Map<String, List<Job>> jobsOfBlobs(Collection<String> blobIds) {
+        List<String> ids = new ArrayList<>(new LinkedHashSet<>(blobIds));
+        Map<String, List<Job>> byBlob = new java.util.HashMap<>();
+        if (ids.isEmpty()) {
+            return byBlob;
+        }
+        return database.query("read the jobs of " + ids.size() + " blobs", c -> {
+            // Chunks of IN lists, each a range scan of the jobs_blob_peer index.
+            for (int from = 0; from < ids.size(); from += 100) {
+                List<String> chunk = ids.subList(from, Math.min(ids.size(), from + 100));
+                String marks = String.join(", ", java.util.Collections.nCopies(chunk.size(), "?"));
+                try (PreparedStatement select = c.prepareStatement("SELECT " + JOB_COLUMNS + " FROM jobs j"
+                        + " WHERE j.blob_id IN (" + marks + ")")) {
+                    for (int i = 0; i < chunk.size(); i++) {
+                        select.setString(i + 1, chunk.get(i));
+                    }
+                    try (ResultSet rs = select.executeQuery()) {
+                        while (rs.next()) {
+                            Job job = job(rs);
+                            byBlob.computeIfAbsent(job.blobId(), k -> new ArrayList<>()).add(job);
+                        }
+                    }
+                }
+            }
+            return byBlob;
+        });
+    }
+
+    /**
+     * A photo is fully replicated when every unblocked pinned peer either has a done job of its
+     * blob or is the blob's origin (which had it first).
+     */
+    @Override
+    public Coverage coverage() {
+        return database.query("measure replication coverage", c -> {
+            try (PreparedStatement select = c.prepareStatement("SELECT COUNT(*), COALESCE(SUM(CASE WHEN NOT EXISTS ("
+                    + "SELECT 1 FROM peers x WHERE x.node_id <> b.origin_node_id"
+                    + " AND NOT EXISTS (SELECT 1 FROM blocked_nodes k WHERE k.node_id = x.node_id)"
+                    + " AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.blob_id = b.id AND j.peer_id = x.node_id"
+                    + " AND j.state = 'done')) THEN 1 ELSE 0 END), 0)"
+                    + " FROM photos p JOIN blobs b ON b.id = p.blob_id WHERE p.deleted = FALSE");
+                    ResultSet rs = select.executeQuery()) {
+                rs.next();
+                return new Coverage(rs.getLong(1), rs.getLong(2));
+            }
         });
     }
 

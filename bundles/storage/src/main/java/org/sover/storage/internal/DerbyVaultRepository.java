@@ -465,19 +465,22 @@ public final class DerbyVaultRepository implements VaultRepository {
         });
     }
 
+    private static final String BLOB_COLUMNS = "id, size, cipher_size, segments, cipher_sha256, origin_node_id,"
+            + " created_at, signature";
+
+    private static BlobRecord blobRecord(ResultSet rs) throws SQLException {
+        BlobManifest manifest = new BlobManifest(rs.getString(1), rs.getLong(2), rs.getLong(3), rs.getInt(4),
+                rs.getString(5), rs.getString(6), Instant.ofEpochMilli(rs.getLong(7)));
+        return new BlobRecord(manifest, rs.getBytes(8));
+    }
+
     @Override
     public Optional<BlobRecord> blob(String blobId) {
         return database.query("read blob record " + blobId, c -> {
-            try (PreparedStatement select = c.prepareStatement("SELECT id, size, cipher_size, segments,"
-                    + " cipher_sha256, origin_node_id, created_at, signature FROM blobs WHERE id = ?")) {
+            try (PreparedStatement select = c.prepareStatement("SELECT " + BLOB_COLUMNS + " FROM blobs WHERE id = ?")) {
                 select.setString(1, blobId);
                 try (ResultSet rs = select.executeQuery()) {
-                    if (!rs.next()) {
-                        return Optional.empty();
-                    }
-                    BlobManifest manifest = new BlobManifest(rs.getString(1), rs.getLong(2), rs.getLong(3),
-                            rs.getInt(4), rs.getString(5), rs.getString(6), Instant.ofEpochMilli(rs.getLong(7)));
-                    return Optional.of(new BlobRecord(manifest, rs.getBytes(8)));
+                    return rs.next() ? Optional.of(blobRecord(rs)) : Optional.empty();
                 }
             }
         });
@@ -507,6 +510,59 @@ public final class DerbyVaultRepository implements VaultRepository {
                 delete.executeUpdate();
             }
             return true;
+        });
+    }
+
+    @Override
+    public boolean putBlobRecord(BlobRecord blob) {
+        Objects.requireNonNull(blob, "blob");
+        return database.transaction("record received blob " + blob.id(), c -> insertBlobIfAbsent(c, blob));
+    }
+
+    @Override
+    public List<String> missingBlobs(int limit) {
+        return database.query("find blobs missing here", c -> {
+            List<String> ids = new ArrayList<>();
+            try (PreparedStatement select = c.prepareStatement("SELECT p.blob_id, MIN(p.updated_at) FROM photos p"
+                    + " WHERE p.deleted = FALSE"
+                    + " AND NOT EXISTS (SELECT 1 FROM blobs b WHERE b.id = p.blob_id)"
+                    + " GROUP BY p.blob_id ORDER BY 2 FETCH FIRST ? ROWS ONLY")) {
+                select.setInt(1, limit);
+                try (ResultSet rs = select.executeQuery()) {
+                    while (rs.next()) {
+                        ids.add(rs.getString(1));
+                    }
+                }
+            }
+            return ids;
+        });
+    }
+
+    @Override
+    public List<BlobRecord> blobRecords(String afterId, int limit) {
+        return database.query("list blob records", c -> {
+            List<BlobRecord> records = new ArrayList<>();
+            try (PreparedStatement select = c.prepareStatement("SELECT " + BLOB_COLUMNS + " FROM blobs WHERE id > ?"
+                    + " ORDER BY id FETCH FIRST ? ROWS ONLY")) {
+                select.setString(1, afterId == null ? "" : afterId);
+                select.setInt(2, limit);
+                try (ResultSet rs = select.executeQuery()) {
+                    while (rs.next()) {
+                        records.add(blobRecord(rs));
+                    }
+                }
+            }
+            return records;
+        });
+    }
+
+    @Override
+    public boolean dropBlobRecord(String blobId) {
+        return database.transaction("drop blob record " + blobId, c -> {
+            try (PreparedStatement delete = c.prepareStatement("DELETE FROM blobs WHERE id = ?")) {
+                delete.setString(1, blobId);
+                return delete.executeUpdate() == 1;
+            }
         });
     }
 
