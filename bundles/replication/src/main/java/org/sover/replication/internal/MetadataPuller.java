@@ -18,6 +18,14 @@ import org.sover.api.replication.MetadataLog;
 import org.sover.api.replication.Peer;
 import org.sover.api.replication.PeerRole;
 import org.sover.api.replication.PeerStore;
+import org.sover.api.replication.ReplicationEvents;
+import org.sover.api.storage.BlobStore;
+import org.sover.api.vault.Photo;
+import org.sover.api.vault.VaultRepository;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
+import org.osgi.service.event.Event;
+import org.osgi.service.event.EventAdmin;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -39,12 +47,18 @@ public final class MetadataPuller {
     private final MetadataLog log;
     private final JobQueue jobs;
     private final NodeClient client;
+    private final VaultRepository repository;
+    private final BlobStore blobs;
+    private final java.util.concurrent.atomic.AtomicReference<EventAdmin> events = new java.util.concurrent.atomic.AtomicReference<>();
     private final Clock clock = Clock.systemUTC();
     private final ScheduledExecutorService timer;
 
     @Activate
     public MetadataPuller(@Reference PeerStore peers, @Reference MetadataLog log, @Reference JobQueue jobs,
-            @Reference PeerDirectoryService directory, ReplicationConfig config) {
+            @Reference PeerDirectoryService directory, @Reference VaultRepository repository,
+            @Reference BlobStore blobs, ReplicationConfig config) {
+        this.repository = repository;
+        this.blobs = blobs;
         this.peers = peers;
         this.log = log;
         this.jobs = jobs;
@@ -56,6 +70,15 @@ public final class MetadataPuller {
         });
         long every = Math.max(1, config.pullIntervalSeconds());
         timer.scheduleWithFixedDelay(this::pullAll, 1, every, TimeUnit.SECONDS);
+    }
+
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC, unbind = "unbindEvents")
+    void bindEvents(EventAdmin admin) {
+        events.set(admin);
+    }
+
+    void unbindEvents(EventAdmin admin) {
+        events.compareAndSet(admin, null);
     }
 
     @Deactivate
@@ -70,7 +93,7 @@ public final class MetadataPuller {
     void pullAll() {
         try {
             for (Peer peer : peers.peers()) {
-                if (peer.role() == PeerRole.FULL && !peer.blocked() && !Thread.currentThread().isInterrupted()) {
+                if (!peer.blocked() && !Thread.currentThread().isInterrupted()) {
                     pull(peer);
                 }
             }
@@ -83,10 +106,12 @@ public final class MetadataPuller {
         String lastProblem = null;
         for (String address : peer.addresses()) {
             try {
-                int applied = pullFrom(peer, address);
+                // A storage peer gets no metadata: a signed ping is its heartbeat.
+                int applied = peer.role() == PeerRole.FULL ? pullFrom(peer, address) : ping(peer, address);
                 if (peer.lastError() != null) {
                     int requeued = jobs.requeuePeer(peer.nodeId(), clock.instant());
                     LOG.info("node {} ({}) answers again; {} waiting jobs requeued", peer.nodeId(), peer.name(), requeued);
+                    postPeer(peer.nodeId(), true, null);
                 }
                 peers.recordContact(peer.nodeId(), clock.instant(), address);
                 if (applied > 0) {
@@ -101,7 +126,32 @@ public final class MetadataPuller {
             }
         }
         if (lastProblem != null) {
-            peers.recordError(peer.nodeId(), "cannot pull changes: " + lastProblem, clock.instant());
+            peers.recordError(peer.nodeId(), "cannot reach it: " + lastProblem, clock.instant());
+            if (peer.lastError() == null) {
+                LOG.info("node {} ({}) does not answer: {}", peer.nodeId(), peer.name(), lastProblem);
+                postPeer(peer.nodeId(), false, lastProblem);
+            }
+        }
+    }
+
+    private int ping(Peer peer, String address) throws IOException, InterruptedException {
+        NodeClient.Reply reply = client.get(address, "/node/v1/ping", "", peer.publicKey());
+        if (reply.status() != 200 || !reply.signedByPeer()) {
+            throw new IOException("ping answered HTTP " + reply.status() + (reply.signedByPeer() ? "" : ", unsigned"));
+        }
+        return 0;
+    }
+
+    private void postPeer(String nodeId, boolean up, String error) {
+        EventAdmin admin = events.get();
+        if (admin != null) {
+            java.util.Map<String, Object> p = new java.util.HashMap<>();
+            p.put(ReplicationEvents.PEER_ID, nodeId);
+            p.put(ReplicationEvents.UP, up);
+            if (error != null) {
+                p.put(ReplicationEvents.LAST_ERROR, error);
+            }
+            admin.postEvent(new Event(ReplicationEvents.PEER, p));
         }
     }
 
@@ -123,6 +173,9 @@ public final class MetadataPuller {
                 Change change = ChangeCodec.decode(entry);
                 if (log.apply(change)) {
                     applied++;
+                    if (change.deleted() && change.photo() != null) {
+                        collect(change.photo().blobId());
+                    }
                 }
             }
             String next = answer.path("next").asText("");
@@ -134,6 +187,18 @@ public final class MetadataPuller {
             }
         }
         return applied;
+    }
+
+    /** A photo deleted on a peer: its blob goes here too once no live photo references it. */
+    private void collect(String blobId) {
+        if (repository.deleteBlobRecordIfUnreferenced(blobId)) {
+            try {
+                blobs.delete(blobId);
+                blobs.delete(Photo.thumbnailIdOf(blobId));
+            } catch (IOException e) {
+                LOG.warn("could not remove unused blob {}: {}", blobId, e.toString());
+            }
+        }
     }
 
     private static JsonNode parse(byte[] body) throws IOException {

@@ -11,7 +11,12 @@ import javax.servlet.http.HttpServletResponse;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
+import org.sover.api.replication.BlobReceiver;
 import org.sover.api.replication.Change;
+import org.sover.api.replication.Delivery;
+import org.sover.api.storage.BlobStore;
+import org.sover.api.vault.BlobRecord;
+import org.sover.api.vault.VaultRepository;
 import org.sover.api.replication.MetadataLog;
 import org.sover.api.replication.Peer;
 import org.sover.api.replication.PeerRole;
@@ -39,19 +44,42 @@ public final class NodeApiServlet extends HttpServlet {
     private final transient PeerDirectoryService directory;
     private final transient PeerStore peers;
     private final transient MetadataLog log;
+    private final transient BlobReceiver receiver;
+    private final transient VaultRepository repository;
+    private final transient BlobStore blobs;
 
     @Activate
     public NodeApiServlet(@Reference PeerDirectoryService directory, @Reference PeerStore peers,
-            @Reference MetadataLog log) {
+            @Reference MetadataLog log, @Reference BlobReceiver receiver, @Reference VaultRepository repository,
+            @Reference BlobStore blobs) {
         this.directory = directory;
         this.peers = peers;
         this.log = log;
+        this.receiver = receiver;
+        this.repository = repository;
+        this.blobs = blobs;
     }
 
     @Override
     protected void service(HttpServletRequest req, HttpServletResponse resp) throws IOException {
         String path = req.getRequestURI();
         String method = req.getMethod();
+        if (path.startsWith(HttpTransport.BLOBS_PATH) && (method.equals("PUT") || method.equals("GET"))) {
+            try {
+                if (method.equals("PUT")) {
+                    putBlob(req, resp, path);
+                } else {
+                    getBlob(req, resp, path);
+                }
+            } catch (NodeAuthException e) {
+                LOG.info("refused {} {} from {}: {}", method, path, req.getRemoteAddr(), e.getMessage());
+                send(req, resp, e.status, error(e.code, e.getMessage()));
+            } catch (RuntimeException e) {
+                LOG.error("node API failure in {} {}", method, path, e);
+                send(req, resp, 500, error("internal", "Something went wrong on this node; its log has the details."));
+            }
+            return;
+        }
         byte[] body = req.getInputStream().readNBytes(MAX_BODY + 1);
         if (body.length > MAX_BODY) {
             send(req, resp, 413, error("too_large", "A node request body may have at most " + MAX_BODY + " bytes."));
@@ -80,6 +108,73 @@ public final class NodeApiServlet extends HttpServlet {
             send(req, resp, 500, error("internal", "Something went wrong on this node; its log has the details."));
         }
     }
+
+    /**
+     * A blob pushed by a peer: the request signature covers the manifest (in the query) and the
+     * hash the body must have; the receiver checks the manifest's origin signature and the
+     * bytes before anything is stored.
+     */
+    private void putBlob(HttpServletRequest req, HttpServletResponse resp, String path)
+            throws IOException, NodeAuthException {
+        String blobId = path.substring(HttpTransport.BLOBS_PATH.length());
+        BlobRecord record;
+        try {
+            record = ManifestCodec.decode(req.getParameter("manifest"), req.getParameter("signature"));
+        } catch (IllegalArgumentException e) {
+            send(req, resp, 400, error("bad_manifest", "The blob manifest is missing or malformed: " + e.getMessage()));
+            return;
+        }
+        if (!record.id().equals(blobId)) {
+            send(req, resp, 400, error("bad_manifest", "The manifest is for blob " + record.id() + ", not " + blobId + "."));
+            return;
+        }
+        Peer peer = directory.verifier().verifyHashed("PUT", path, req.getQueryString(),
+                record.manifest().cipherSha256(), req::getHeader);
+        long length = req.getContentLengthLong();
+        if (length >= 0 && length != record.manifest().cipherSize()) {
+            send(req, resp, 400, error("bad_length", "The body has " + length + " bytes; the manifest says "
+                    + record.manifest().cipherSize() + "."));
+            return;
+        }
+        Delivery stored;
+        try {
+            stored = receiver.receive(peer.nodeId(), record, req.getInputStream());
+        } catch (BlobReceiver.BlobRejectedException e) {
+            LOG.warn("refused blob {} from node {}: {}", blobId, peer.nodeId(), e.getMessage());
+            send(req, resp, e.status(), error(e.code(), e.getMessage()));
+            return;
+        }
+        peers.recordContact(peer.nodeId(), java.time.Instant.now(), null);
+        ObjectNode answer = JSON.createObjectNode();
+        answer.put("blobId", stored.blobId());
+        answer.put("size", stored.size());
+        answer.put("sha256", stored.cipherSha256());
+        send(req, resp, 200, answer);
+    }
+
+    /** Repair: a peer that misses a blob fetches it; the manifest travels with it, signed by its origin. */
+    private void getBlob(HttpServletRequest req, HttpServletResponse resp, String path)
+            throws IOException, NodeAuthException {
+        directory.verifier().verify("GET", path, req.getQueryString(), new byte[0], req::getHeader);
+        String blobId = path.substring(HttpTransport.BLOBS_PATH.length());
+        java.util.Optional<BlobRecord> record = repository.blob(blobId);
+        if (record.isEmpty() || blobs.size(blobId) != record.get().manifest().cipherSize()) {
+            send(req, resp, 404, error("not_found", "This node does not hold blob " + blobId + "."));
+            return;
+        }
+        try (java.io.InputStream in = blobs.open(blobId)) {
+            resp.setStatus(200);
+            resp.setContentType("application/octet-stream");
+            resp.setHeader("Cache-Control", "no-store");
+            resp.setHeader(MANIFEST_HEADER, ManifestCodec.manifest(record.get()));
+            resp.setHeader(MANIFEST_SIGNATURE_HEADER, ManifestCodec.signature(record.get()));
+            resp.setContentLengthLong(record.get().manifest().cipherSize());
+            in.transferTo(resp.getOutputStream());
+        }
+    }
+
+    static final String MANIFEST_HEADER = "X-Sover-Manifest";
+    static final String MANIFEST_SIGNATURE_HEADER = "X-Sover-Manifest-Signature";
 
     /** The metadata op log, for full family nodes only: a storage peer never sees names or albums. */
     private void ops(HttpServletRequest req, HttpServletResponse resp, Peer peer) throws IOException {

@@ -56,6 +56,37 @@ final class NodeClient {
         return new Reply(r.statusCode(), r.body(), responseVerifies(r, path, nonce, expectedKey));
     }
 
+    /**
+     * A signed PUT of a body known by its hash (a blob: the manifest's SHA-256), streamed from
+     * {@code body}; the answer is small and signed.
+     */
+    Reply put(String baseUrl, String path, String query, String bodySha256, long length,
+            java.util.function.Supplier<java.io.InputStream> body, byte[] expectedKey, Duration timeout)
+            throws IOException, InterruptedException {
+        String nonce = SignedHeaders.newNonce();
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(stripSlash(baseUrl) + path + "?" + query))
+                .timeout(timeout).header("Content-Type", "application/octet-stream")
+                .PUT(HttpRequest.BodyPublishers.fromPublisher(HttpRequest.BodyPublishers.ofInputStream(body), length));
+        for (Map.Entry<String, String> h : SignedHeaders.signHashed(identity, "PUT", path, query, bodySha256,
+                clock.millis(), nonce).entrySet()) {
+            b.header(h.getKey(), h.getValue());
+        }
+        HttpResponse<byte[]> r = http.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
+        return new Reply(r.statusCode(), r.body(), responseVerifies(r, path, nonce, expectedKey));
+    }
+
+    /** A signed GET whose answer is streamed (a blob); the caller checks the bytes and closes the stream. */
+    HttpResponse<java.io.InputStream> openGet(String baseUrl, String path, Duration timeout)
+            throws IOException, InterruptedException {
+        String nonce = SignedHeaders.newNonce();
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(stripSlash(baseUrl) + path)).timeout(timeout).GET();
+        for (Map.Entry<String, String> h : SignedHeaders.sign(identity, "GET", path, "", new byte[0],
+                clock.millis(), nonce).entrySet()) {
+            b.header(h.getKey(), h.getValue());
+        }
+        return http.send(b.build(), HttpResponse.BodyHandlers.ofInputStream());
+    }
+
     private boolean responseVerifies(HttpResponse<byte[]> r, String path, String nonce, byte[] expectedKey) {
         String node = r.headers().firstValue(SignedHeaders.NODE).orElse(null);
         String time = r.headers().firstValue(SignedHeaders.TIME).orElse(null);

@@ -22,6 +22,7 @@ import org.osgi.service.metatype.annotations.Designate;
 import org.sover.api.crypto.NodeIdentity;
 import org.sover.api.crypto.SignatureVerifier;
 import org.sover.api.crypto.VaultCipher;
+import org.sover.api.replication.JobQueue;
 import org.sover.api.replication.PairingException;
 import org.sover.api.replication.Peer;
 import org.sover.api.replication.PeerDirectory;
@@ -54,6 +55,7 @@ public final class PeerDirectoryService implements PeerDirectory {
     private final SignatureVerifier signatures;
     private final VaultCipher cipher;
     private final VaultRepository repository;
+    private final JobQueue jobs;
     private final Clock clock;
     private volatile ReplicationConfig config;
     private final RequestVerifier verifier;
@@ -62,12 +64,13 @@ public final class PeerDirectoryService implements PeerDirectory {
     @Activate
     public PeerDirectoryService(@Reference PeerStore peers, @Reference NodeIdentity identity,
             @Reference SignatureVerifier signatures, @Reference VaultCipher cipher, @Reference VaultRepository repository,
-            ReplicationConfig config) {
-        this(peers, identity, signatures, cipher, repository, config, Clock.systemUTC());
+            @Reference JobQueue jobs, ReplicationConfig config) {
+        this(peers, identity, signatures, cipher, repository, jobs, config, Clock.systemUTC());
     }
 
     PeerDirectoryService(PeerStore peers, NodeIdentity identity, SignatureVerifier signatures, VaultCipher cipher,
-            VaultRepository repository, ReplicationConfig config, Clock clock) {
+            VaultRepository repository, JobQueue jobs, ReplicationConfig config, Clock clock) {
+        this.jobs = jobs;
         this.peers = peers;
         this.identity = identity;
         this.signatures = signatures;
@@ -189,6 +192,7 @@ public final class PeerDirectoryService implements PeerDirectory {
         Instant now = clock.instant();
         peers.pin(p.nodeId(), p.publicKey(), answer.path("name").asText(p.name()), PeerRole.FULL, theirAddresses, now);
         peers.recordContact(p.nodeId(), now, address);
+        sendEverything(p.nodeId());
         LOG.info("Paired with node {} ({}){}", p.nodeId(), p.name(), sealed != null ? "; installed the family vault key" : "");
         return peers.peer(p.nodeId()).orElseThrow();
     }
@@ -218,6 +222,7 @@ public final class PeerDirectoryService implements PeerDirectory {
         }
         peers.pin(nodeId, publicKey, name, role, addresses, now);
         peers.recordContact(nodeId, now, null);
+        sendEverything(nodeId);
         ObjectNode answer = JSON.createObjectNode();
         answer.put("nodeId", identity.nodeId());
         answer.put("name", name());
@@ -254,7 +259,17 @@ public final class PeerDirectoryService implements PeerDirectory {
     public Peer approve(String nodeId) throws PairingException {
         PendingPeer p = peers.takePending(nodeId).orElseThrow(() -> new PairingException(404, "not_found",
                 "No pairing request from node " + nodeId + " is waiting."));
-        return peers.pin(p.nodeId(), p.publicKey(), p.name(), p.role(), p.addresses(), clock.instant());
+        Peer pinned = peers.pin(p.nodeId(), p.publicKey(), p.name(), p.role(), p.addresses(), clock.instant());
+        sendEverything(p.nodeId());
+        return pinned;
+    }
+
+    /** A new peer gets every photo this node holds (photos uploaded later get their jobs with them). */
+    private void sendEverything(String nodeId) {
+        int queued = jobs.enqueueAll(nodeId, clock.instant());
+        if (queued > 0) {
+            LOG.info("{} blobs queued for node {}", queued, nodeId);
+        }
     }
 
     @Override

@@ -19,4 +19,19 @@ public @interface ReplicationConfig {
 
     @AttributeDefinition(description = "How often to pull each family node's metadata op log, in seconds")
     long pullIntervalSeconds() default 5;
+
+    @AttributeDefinition(description = "How many blobs this node sends at the same time (to all peers together)")
+    int parallelTransfers() default 4;
+
+    @AttributeDefinition(description = "How long one attempt may take before its job counts as abandoned, in seconds")
+    long leaseSeconds() default 1800;
+
+    @AttributeDefinition(description = "How often to look for blobs this node misses or holds damaged, in seconds; 0 = never")
+    long repairIntervalSeconds() default 60;
+
+    @AttributeDefinition(description = "How often every stored blob is re-hashed against its manifest, in seconds (default: daily); 0 = never")
+    long scrubIntervalSeconds() default 86400;
+
+    @AttributeDefinition(description = "Stop sending blobs to peers (jobs wait, pending); the switch is also on the dashboard")
+    boolean pauseOutgoing() default false;
 }

@@ -36,6 +36,16 @@ final class RequestVerifier {
     /** The pinned peer that sent the request. */
     Peer verify(String method, String path, String query, byte[] body, UnaryOperator<String> header)
             throws NodeAuthException {
+        return verifyHashed(method, path, query, SignedHeaders.sha256Hex(body), header);
+    }
+
+    /**
+     * As {@link #verify}, for a body that is still to be read (a blob): the signature covers the
+     * hash the sender claims, and the caller must compare the body's real hash with it before
+     * it trusts the body.
+     */
+    Peer verifyHashed(String method, String path, String query, String bodySha256, UnaryOperator<String> header)
+            throws NodeAuthException {
         String nodeId = senderOf(header);
         Optional<Peer> peer = peers.peer(nodeId);
         if (peer.isEmpty()) {
@@ -44,7 +54,7 @@ final class RequestVerifier {
                     ? new NodeAuthException(401, "awaiting_approval", "Node " + nodeId + " waits for an admin's approval on this node.")
                     : new NodeAuthException(401, "unknown_node", "Node " + nodeId + " is not paired with this node.");
         }
-        check(peer.get().publicKey(), nodeId, method, path, query, body, header);
+        check(peer.get().publicKey(), nodeId, method, path, query, bodySha256, header);
         return peer.get();
     }
 
@@ -64,7 +74,7 @@ final class RequestVerifier {
         if (!keyId.equals(nodeId)) {
             throw new NodeAuthException(401, "bad_key", "The node id " + nodeId + " does not belong to the key sent.");
         }
-        check(publicKey, nodeId, method, path, query, body, header);
+        check(publicKey, nodeId, method, path, query, SignedHeaders.sha256Hex(body), header);
     }
 
     private String senderOf(UnaryOperator<String> header) throws NodeAuthException {
@@ -82,7 +92,7 @@ final class RequestVerifier {
         return nodeId;
     }
 
-    private void check(byte[] publicKey, String nodeId, String method, String path, String query, byte[] body,
+    private void check(byte[] publicKey, String nodeId, String method, String path, String query, String bodySha256,
             UnaryOperator<String> header) throws NodeAuthException {
         long time;
         byte[] signature;
@@ -95,7 +105,7 @@ final class RequestVerifier {
         String nonce = header.apply(SignedHeaders.NONCE);
         SignedRequest signed;
         try {
-            signed = new SignedRequest(method, path, query == null ? "" : query, SignedHeaders.sha256Hex(body), nodeId,
+            signed = new SignedRequest(method, path, query == null ? "" : query, bodySha256, nodeId,
                     time, nonce);
         } catch (IllegalArgumentException e) {
             throw new NodeAuthException(401, "bad_signature", "The request cannot be signed as sent: " + e.getMessage());

@@ -44,7 +44,13 @@ final class SignedHeaders {
     /** Headers that sign {@code method path?query} with {@code body} as this node. */
     static Map<String, String> sign(NodeIdentity identity, String method, String path, String query, byte[] body,
             long timeMillis, String nonce) {
-        SignedRequest r = new SignedRequest(method, path, query == null ? "" : query, sha256Hex(body),
+        return signHashed(identity, method, path, query, sha256Hex(body), timeMillis, nonce);
+    }
+
+    /** As {@link #sign}, for a body known by its hex SHA-256 (a blob, by its manifest). */
+    static Map<String, String> signHashed(NodeIdentity identity, String method, String path, String query,
+            String bodySha256, long timeMillis, String nonce) {
+        SignedRequest r = new SignedRequest(method, path, query == null ? "" : query, bodySha256,
                 identity.nodeId(), timeMillis, nonce);
         Map<String, String> h = new LinkedHashMap<>();
         h.put(NODE, identity.nodeId());
