@@ -13,6 +13,7 @@ import java.time.Duration;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -70,11 +71,11 @@ import com.fasterxml.jackson.databind.JsonNode;
 public final class ApiServlet extends HttpServlet {
     private static final long serialVersionUID = 1L;
     private static final Logger LOG = LoggerFactory.getLogger(ApiServlet.class);
-    static final String SESSION_COOKIE = "sover_session";
     private static final Set<String> WRITE_METHODS = Set.of("POST", "PUT", "PATCH", "DELETE");
 
     private final transient VaultRepository repository;
     private final transient AccountStore accountStore;
+    private final transient Authenticator authenticator;
     private final transient BlobStore blobs;
     private final transient VaultCipher cipher;
     private final transient NodeIdentity identity;
@@ -98,16 +99,19 @@ public final class ApiServlet extends HttpServlet {
     @Activate
     public ApiServlet(@Reference VaultRepository repository, @Reference AccountStore accountStore,
             @Reference BlobStore blobs, @Reference VaultCipher cipher, @Reference NodeIdentity identity,
-            @Reference AccountsService accounts, @Reference VaultSettings settings, BundleContext context) {
-        this(repository, accountStore, blobs, cipher, identity, accounts, settings, Clock.systemUTC(),
+            @Reference AccountsService accounts, @Reference VaultSettings settings, @Reference PhotoIngest ingest,
+            BundleContext context) {
+        this(repository, accountStore, blobs, cipher, identity, accounts, settings, ingest, Clock.systemUTC(),
                 versionOf(context.getBundle().getVersion()));
         announce();
     }
 
     ApiServlet(VaultRepository repository, AccountStore accountStore, BlobStore blobs, VaultCipher cipher,
-            NodeIdentity identity, AccountsService accounts, VaultSettings settings, Clock clock, String version) {
+            NodeIdentity identity, AccountsService accounts, VaultSettings settings, PhotoIngest ingest, Clock clock,
+            String version) {
         this.repository = repository;
         this.accountStore = accountStore;
+        this.authenticator = new Authenticator(accountStore, clock);
         this.blobs = blobs;
         this.cipher = cipher;
         this.identity = identity;
@@ -115,8 +119,7 @@ public final class ApiServlet extends HttpServlet {
         this.settings = settings;
         this.clock = clock;
         this.version = version;
-        this.ingest = new PhotoIngest(repository, blobs, cipher, identity, clock,
-                () -> settings.config().thumbnailMaxSourceBytes());
+        this.ingest = ingest;
         this.throttle = new LoginThrottle(clock, () -> settings.config().maxFailuresPerUser(),
                 () -> settings.config().maxFailuresPerAddress());
     }
@@ -229,6 +232,11 @@ public final class ApiServlet extends HttpServlet {
                 sendPage(resp, () -> repository.timeline(limit, cursor(req)));
             }
             case "photos" -> photos(req, resp, seg, authenticate(req));
+            case "replication" -> {
+                only(n == 2 && seg.get(1).equals("status"), method, "GET");
+                authenticate(req);
+                replicationStatus(resp);
+            }
             case "jobs" -> {
                 if (!authenticate(req).isAdmin()) {
                     throw new ApiException(403, "forbidden", "Only an admin can see and requeue replication jobs.");
@@ -337,17 +345,17 @@ public final class ApiServlet extends HttpServlet {
         Duration validity = Duration.ofDays(settings.config().sessionDays());
         accountStore.createSession(SecretTokens.hash(token), account.id(), clock.instant().plus(validity));
         String expires = DateTimeFormatter.RFC_1123_DATE_TIME.format(clock.instant().plus(validity).atOffset(ZoneOffset.UTC));
-        resp.addHeader("Set-Cookie", SESSION_COOKIE + "=" + token + "; Path=/; Max-Age=" + validity.toSeconds()
+        resp.addHeader("Set-Cookie", Authenticator.SESSION_COOKIE + "=" + token + "; Path=/; Max-Age=" + validity.toSeconds()
                 + "; Expires=" + expires + "; HttpOnly; SameSite=Strict" + (req.isSecure() ? "; Secure" : ""));
     }
 
     private void logout(HttpServletRequest req, HttpServletResponse resp) {
-        String token = cookie(req);
+        String token = Authenticator.sessionCookie(req);
         if (token != null) {
             checkOrigin(req);
             accountStore.deleteSession(SecretTokens.hash(token));
         }
-        resp.addHeader("Set-Cookie", SESSION_COOKIE + "=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict"
+        resp.addHeader("Set-Cookie", Authenticator.SESSION_COOKIE + "=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict"
                 + (req.isSecure() ? "; Secure" : ""));
         resp.setStatus(204);
     }
@@ -369,18 +377,9 @@ public final class ApiServlet extends HttpServlet {
 
     /** The account behind the request's bearer token or session cookie; 401 when there is none. */
     private Account authenticate(HttpServletRequest req) {
-        String auth = req.getHeader("Authorization");
-        if (auth != null && auth.regionMatches(true, 0, "Bearer ", 0, 7)) {
-            return accountStore.tokenAccount(SecretTokens.hash(auth.substring(7).strip()))
-                    .orElseThrow(() -> new ApiException(401, "unauthenticated", "That API token is not valid (any more)."));
-        }
-        String token = cookie(req);
-        if (token == null) {
-            throw new ApiException(401, "unauthenticated", "Log in first.");
-        }
-        Account account = accountStore.sessionAccount(SecretTokens.hash(token), clock.instant())
-                .orElseThrow(() -> new ApiException(401, "unauthenticated", "Your session has ended; log in again."));
-        if (WRITE_METHODS.contains(req.getMethod())) {
+        Authenticator.Credential credential = Authenticator.credentialOf(req);
+        Account account = authenticator.account(credential);
+        if (!credential.bearer() && WRITE_METHODS.contains(req.getMethod())) {
             checkOrigin(req);
         }
         return account;
@@ -407,52 +406,13 @@ public final class ApiServlet extends HttpServlet {
         throw new ApiException(403, "forbidden", "Requests from " + origin + " may not change this vault.");
     }
 
-    private static String cookie(HttpServletRequest req) {
-        String header = req.getHeader("Cookie");
-        if (header == null) {
-            return null;
-        }
-        for (String part : header.split(";")) {
-            String p = part.strip();
-            if (p.startsWith(SESSION_COOKIE + "=")) {
-                String v = p.substring(SESSION_COOKIE.length() + 1);
-                // RFC 6265 allows a quoted cookie-value; RFC 2965 clients always quote.
-                if (v.length() >= 2 && v.startsWith("\"") && v.endsWith("\"")) {
-                    v = v.substring(1, v.length() - 1);
-                }
-                return v.isEmpty() ? null : v;
-            }
-        }
-        return null;
-    }
-
     private boolean isAllowedOrigin(String origin) {
-        for (String allowed : settings.config().allowedOrigins()) {
-            if (allowed.strip().equalsIgnoreCase(origin)) {
-                return true;
-            }
-        }
-        return false;
+        return Cors.isAllowed(origin, settings.config().allowedOrigins());
     }
 
     /** CORS only for configured origins; true when the request was a preflight and is answered. */
     private boolean applyCors(HttpServletRequest req, HttpServletResponse resp) {
-        String origin = req.getHeader("Origin");
-        if (origin == null || !isAllowedOrigin(origin)) {
-            return false;
-        }
-        resp.setHeader("Access-Control-Allow-Origin", origin);
-        resp.setHeader("Access-Control-Allow-Credentials", "true");
-        resp.addHeader("Vary", "Origin");
-        if (req.getMethod().equals("OPTIONS")) {
-            resp.setHeader("Access-Control-Allow-Methods", "GET, POST, PATCH, DELETE");
-            resp.setHeader("Access-Control-Allow-Headers",
-                    "Content-Type, Authorization, X-Filename, Idempotency-Key, Range, If-None-Match");
-            resp.setHeader("Access-Control-Max-Age", "600");
-            resp.setStatus(204);
-            return true;
-        }
-        return false;
+        return Cors.apply(req, resp, settings.config().allowedOrigins());
     }
 
     // ---- albums -----------------------------------------------------------------------------
@@ -651,6 +611,20 @@ public final class ApiServlet extends HttpServlet {
         send(resp, 200, Json.job(job));
     }
 
+    // ---- replication status -------------------------------------------------------------------
+
+    private void replicationStatus(HttpServletResponse resp) throws IOException {
+        JobQueue queue = jobQueue;
+        PeerDirectory directory = peerDirectory;
+        if (queue == null || directory == null) {
+            resp.setHeader("Retry-After", "5");
+            throw new ApiException(503, "unavailable", queue == null
+                    ? "The replication status is not available right now (the job queue is away while storage restarts)."
+                    : "The replication status is not available right now (the replication bundle is not running).");
+        }
+        send(resp, 200, ReplicationStatus.body(directory.peers(), queue::counts, queue.counts(null), queue.coverage()));
+    }
+
     private static String nodeId(String raw) {
         String id = raw.toUpperCase(Locale.ROOT);
         if (!id.matches("[A-Z2-7]{7}(-[A-Z2-7]{7}){7}")) {
@@ -685,20 +659,20 @@ public final class ApiServlet extends HttpServlet {
         if (key != null) {
             Optional<Photo> earlier = repository.findByIdempotencyKey(me.id(), key);
             if (earlier.isPresent()) {
-                send(resp, 200, Json.photo(earlier.get()));
+                send(resp, 200, photoJson(earlier.get()));
                 return;
             }
         }
         String filename = Names.filename(decodeFilename(req.getHeader("X-Filename")));
         AddedPhoto added = ingest.ingest(new PhotoIngest.Upload(albumId, filename, mediaType, req.getInputStream(),
                 max, me.id(), me.username(), key));
-        send(resp, added.created() ? 201 : 200, Json.photo(added.photo()));
+        send(resp, added.created() ? 201 : 200, photoJson(added.photo()));
     }
 
     private void uploadMultipart(HttpServletRequest req, HttpServletResponse resp, String albumId, Account me,
             String key, String contentType, long max) throws IOException {
         MultipartReader reader = new MultipartReader(req.getInputStream(), MultipartReader.boundaryOf(contentType));
-        List<Map<String, Object>> out = new ArrayList<>();
+        List<Photo> out = new ArrayList<>();
         boolean anyCreated = false;
         int index = 0;
         for (MultipartReader.Part part = reader.next(); part != null; part = reader.next()) {
@@ -710,7 +684,7 @@ public final class ApiServlet extends HttpServlet {
             Optional<Photo> earlier = partKey == null ? Optional.empty()
                     : repository.findByIdempotencyKey(me.id(), partKey);
             if (earlier.isPresent()) {
-                out.add(Json.photo(earlier.get()));
+                out.add(earlier.get());
                 continue;
             }
             String filename = Names.filename(part.filename());
@@ -718,12 +692,12 @@ public final class ApiServlet extends HttpServlet {
             AddedPhoto added = ingest.ingest(new PhotoIngest.Upload(albumId, filename, type, part.body(), max,
                     me.id(), me.username(), partKey));
             anyCreated |= added.created();
-            out.add(Json.photo(added.photo()));
+            out.add(added.photo());
         }
         if (index == 0) {
             throw ApiException.badRequest("bad_request", "The multipart body has no file parts.");
         }
-        send(resp, anyCreated ? 201 : 200, out);
+        send(resp, anyCreated ? 201 : 200, photosJson(out));
     }
 
     private static boolean isMultipart(HttpServletRequest req) {
@@ -764,7 +738,7 @@ public final class ApiServlet extends HttpServlet {
         if (seg.size() == 2) {
             only(true, method, "GET", "PATCH", "DELETE");
             switch (method) {
-                case "GET" -> send(resp, 200, Json.photo(photo(id)));
+                case "GET" -> send(resp, 200, photoJson(photo(id)));
                 case "PATCH" -> {
                     photo(id);
                     String target = Json.text(jsonBody(req), "albumId");
@@ -775,7 +749,7 @@ public final class ApiServlet extends HttpServlet {
                     album(albumId);
                     Photo moved = repository.movePhoto(id, albumId, identity.nodeId())
                             .orElseThrow(() -> ApiException.notFound("The photo or the album is gone."));
-                    send(resp, 200, Json.photo(moved));
+                    send(resp, 200, photoJson(moved));
                 }
                 default -> {
                     List<String> unreferenced = repository.deletePhoto(id, identity.nodeId())
@@ -843,11 +817,10 @@ public final class ApiServlet extends HttpServlet {
     }
 
     private void sendThumbnail(HttpServletRequest req, HttpServletResponse resp, Photo photo) throws IOException {
-        if (photo.thumbBlobId() == null) {
-            throw new ApiException(404, "no_thumbnail", "There is no thumbnail for \"" + photo.filename()
-                    + "\" (videos and formats like HEIC get none).");
-        }
-        String etag = "\"t-" + photo.thumbBlobId().substring(0, Math.min(32, photo.thumbBlobId().length())) + "\"";
+        // A photo from another node has none until this node makes its own, here at the first request.
+        String thumbId = ingest.thumbnailFor(photo).orElseThrow(() -> new ApiException(404, "no_thumbnail",
+                "There is no thumbnail for \"" + photo.filename() + "\" (videos, formats like HEIC and very large images get none)."));
+        String etag = "\"t-" + thumbId.substring(0, Math.min(32, thumbId.length())) + "\"";
         resp.setHeader("ETag", etag);
         resp.setHeader("Cache-Control", "private, max-age=31536000, immutable");
         if (etag.equals(req.getHeader("If-None-Match"))) {
@@ -859,7 +832,7 @@ public final class ApiServlet extends HttpServlet {
             return;
         }
         byte[] jpeg;
-        try (InputStream in = cipher.decrypt(blobs.open(photo.thumbBlobId()))) {
+        try (InputStream in = cipher.decrypt(blobs.open(thumbId))) {
             jpeg = in.readAllBytes();
         }
         resp.setContentLength(jpeg.length);
@@ -925,9 +898,46 @@ public final class ApiServlet extends HttpServlet {
             throw ApiException.badRequest("bad_cursor", "That cursor is not valid; start again without one.");
         }
         Map<String, Object> m = new LinkedHashMap<>();
-        m.put("items", page.items().stream().map(Json::photo).toList());
+        m.put("items", photosJson(page.items()));
         m.put("next", page.next());
         send(resp, 200, m);
+    }
+
+    private Map<String, Object> photoJson(Photo photo) {
+        return photosJson(List.of(photo)).get(0);
+    }
+
+    /** Photo records with their replication, read for all of them at once. */
+    private List<Map<String, Object>> photosJson(List<Photo> photos) {
+        Map<String, Redundancy.Replication> replication = replicationOf(photos);
+        return photos.stream()
+                .map(p -> Json.photo(p, ingest.hasThumbnail(p), replication.get(p.id())))
+                .toList();
+    }
+
+    /**
+     * Each photo's replication, with one query for the jobs of all of them; empty (the field
+     * is left out) while the replication parts are away or cannot be read, so photos are
+     * served regardless.
+     */
+    private Map<String, Redundancy.Replication> replicationOf(List<Photo> photos) {
+        JobQueue queue = jobQueue;
+        PeerDirectory directory = peerDirectory;
+        if (queue == null || directory == null || photos.isEmpty()) {
+            return Map.of();
+        }
+        try {
+            Redundancy redundancy = Redundancy.load(photos, directory.peers(), queue::jobsOfBlobs,
+                    blobId -> repository.blob(blobId).map(b -> b.manifest().originNodeId()).orElse(null));
+            Map<String, Redundancy.Replication> out = new HashMap<>();
+            for (Photo photo : photos) {
+                out.put(photo.id(), redundancy.of(photo));
+            }
+            return out;
+        } catch (RuntimeException e) {
+            LOG.warn("photos are listed without their replication: {}", e.toString());
+            return Map.of();
+        }
     }
 
     private static void send(HttpServletResponse resp, int status, Object body) throws IOException {

@@ -66,7 +66,11 @@ final class Json {
         return m;
     }
 
-    static Map<String, Object> photo(Photo p) {
+    /**
+     * @param hasThumbnail whether {@code GET .../thumbnail} gives one (it may be made at that request)
+     * @param replication  null when the replication parts are away: the field is left out then
+     */
+    static Map<String, Object> photo(Photo p, boolean hasThumbnail, Redundancy.Replication replication) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("id", p.id());
         m.put("albumId", p.albumId());
@@ -78,8 +82,28 @@ final class Json {
         m.put("takenAt", time(p.takenAt()));
         m.put("uploadedAt", time(p.uploadedAt()));
         m.put("updatedAt", time(p.updatedAt()));
-        m.put("hasThumbnail", p.thumbBlobId() != null);
+        m.put("hasThumbnail", hasThumbnail);
         m.put("uploadedBy", p.uploadedBy());
+        if (replication != null) {
+            m.put("replication", replication(replication));
+        }
+        return m;
+    }
+
+    static Map<String, Object> replication(Redundancy.Replication r) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("target", r.target());
+        m.put("copies", r.copies());
+        m.put("peers", r.peers().stream().map(c -> {
+            Map<String, Object> peer = new LinkedHashMap<>();
+            peer.put("nodeId", c.nodeId());
+            peer.put("name", c.name());
+            peer.put("state", c.state());
+            peer.put("lastError", c.lastError());
+            peer.put("nextAttemptAt", time(c.nextAttemptAt()));
+            peer.put("transport", c.transport());
+            return peer;
+        }).toList());
         return m;
     }
 
@@ -139,7 +163,7 @@ final class Json {
         return m;
     }
 
-    private static String time(Instant t) {
+    static String time(Instant t) {
         return t == null ? null : t.toString();
     }
 }

@@ -10,6 +10,8 @@ import java.io.InputStream;
 import java.time.Instant;
 import java.util.Date;
 import java.util.Iterator;
+import java.util.Locale;
+import java.util.Set;
 import java.util.TimeZone;
 
 import javax.imageio.IIOImage;
@@ -48,6 +50,15 @@ final class MediaInspector {
     static {
         // ImageIO finds plugins through the context class loader, which OSGi does not set up.
         IIORegistry.getDefaultInstance().registerServiceProvider(new WebPImageReaderSpi());
+    }
+
+    /** Formats {@link #thumbnail} decodes: ImageIO's own, and WebP through TwelveMonkeys (no HEIC, AVIF or video). */
+    private static final Set<String> DECODABLE = Set.of("image/jpeg", "image/png", "image/gif", "image/webp",
+            "image/tiff", "image/bmp");
+
+    /** Whether a thumbnail can be made of this media type. */
+    static boolean canDecode(String contentType) {
+        return contentType != null && DECODABLE.contains(contentType.toLowerCase(Locale.ROOT));
     }
 
     /** What an image file says about itself; fields are null when unknown. */

@@ -3,12 +3,23 @@ package org.sover.vault.internal;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.file.NoSuchFileException;
 import java.time.Clock;
 import java.time.Instant;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.LongSupplier;
 
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Reference;
 import org.sover.api.crypto.BlobManifest;
 import org.sover.api.crypto.EncryptingStream;
 import org.sover.api.crypto.EncryptionResult;
@@ -30,9 +41,16 @@ import org.slf4j.LoggerFactory;
  * The path of one upload: sniff the first bytes, encrypt while streaming into a pending
  * blob, sign the manifest, commit the blob, read capture facts and make a thumbnail from
  * the stored ciphertext, then write the photo record. Plaintext touches only memory buffers.
+ * Also makes the thumbnails of photos that came from another node (peers make their own),
+ * under the same per-blob locks as uploads and removals. A service, so the API servlet and
+ * {@link ThumbnailBackfill} share those locks.
  */
-final class PhotoIngest {
+@Component(service = PhotoIngest.class)
+public final class PhotoIngest {
     private static final Logger LOG = LoggerFactory.getLogger(PhotoIngest.class);
+    /** Thumbnails made while a request waits, at once; each decodes a whole image. */
+    private static final int CONCURRENT_THUMBNAILS = Math.max(1, Math.min(4, Runtime.getRuntime().availableProcessors()));
+    private static final int REMEMBERED_UNDECODABLE = 10_000;
     private final VaultRepository repository;
     private final BlobStore blobs;
     private final VaultCipher cipher;
@@ -41,6 +59,23 @@ final class PhotoIngest {
     private final Clock clock;
     private final BlobLocks locks = new BlobLocks();
     private final LongSupplier thumbnailMaxSourceBytes;
+    private final Semaphore thumbnailPermits = new Semaphore(CONCURRENT_THUMBNAILS, true);
+    /** Blobs whose image could not be decoded, so a photo list does not promise their thumbnail again. */
+    private final Set<String> undecodable = Collections.synchronizedSet(Collections.newSetFromMap(
+            new LinkedHashMap<String, Boolean>() {
+                private static final long serialVersionUID = 1L;
+
+                @Override
+                protected boolean removeEldestEntry(Map.Entry<String, Boolean> eldest) {
+                    return size() > REMEMBERED_UNDECODABLE;
+                }
+            }));
+
+    @Activate
+    public PhotoIngest(@Reference VaultRepository repository, @Reference BlobStore blobs,
+            @Reference VaultCipher cipher, @Reference NodeIdentity identity, @Reference VaultSettings settings) {
+        this(repository, blobs, cipher, identity, Clock.systemUTC(), () -> settings.config().thumbnailMaxSourceBytes());
+    }
 
     PhotoIngest(VaultRepository repository, BlobStore blobs, VaultCipher cipher, NodeIdentity identity, Clock clock,
             LongSupplier thumbnailMaxSourceBytes) {
@@ -131,9 +166,115 @@ final class PhotoIngest {
         }
     }
 
+    /**
+     * Whether {@code GET .../thumbnail} gives one: the photo has a thumbnail, or one can be made
+     * now (a photo from another node, in a format this node decodes, not too large).
+     */
+    boolean hasThumbnail(Photo photo) {
+        return photo.thumbBlobId() != null || (MediaInspector.canDecode(photo.contentType())
+                && photo.size() <= thumbnailMaxSourceBytes.getAsLong() && cipher.hasVaultKey()
+                && !undecodable.contains(photo.blobId()));
+    }
+
+    /**
+     * The thumbnail of a photo, made now from the stored blob and recorded with the photo when
+     * it has none yet (it came from another node); empty when none can be made.
+     *
+     * @throws ApiException 503 when too many thumbnails are being made at once for too long
+     */
+    Optional<String> thumbnailFor(Photo photo) {
+        if (photo.thumbBlobId() != null) {
+            return Optional.of(photo.thumbBlobId());
+        }
+        if (!hasThumbnail(photo)) {
+            return Optional.empty();
+        }
+        try {
+            if (!thumbnailPermits.tryAcquire(30, TimeUnit.SECONDS)) {
+                throw new ApiException(503, "unavailable", "The node is busy making thumbnails; try again shortly.");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ApiException(503, "unavailable", "The node is shutting down; try again shortly.");
+        }
+        try {
+            String thumbId = thumbnailOfStoredBlob(photo.blobId());
+            if (thumbId == null) {
+                return Optional.empty();
+            }
+            repository.setThumbnail(photo.id(), thumbId);
+            return Optional.of(thumbId);
+        } finally {
+            thumbnailPermits.release();
+        }
+    }
+
+    /**
+     * Makes the thumbnail of a blob that just arrived from a peer, before anyone asks: its
+     * photos are not looked up (the repository cannot list them by blob), but the thumbnail
+     * lives under an id derived from the blob's, so {@link #thumbnailFor} finds it and only
+     * records it with the photo.
+     */
+    void prepareThumbnail(String blobId) {
+        if (!cipher.hasVaultKey() || undecodable.contains(blobId)) {
+            return;
+        }
+        Optional<BlobRecord> record = repository.blob(blobId);
+        if (record.isPresent() && record.get().manifest().size() <= thumbnailMaxSourceBytes.getAsLong()) {
+            thumbnailOfStoredBlob(blobId);
+        }
+    }
+
+    /**
+     * The thumbnail blob of a stored blob, made unless it exists; null when the blob is gone, is
+     * not an image this node decodes, or the thumbnail could not be made or stored.
+     */
+    private String thumbnailOfStoredBlob(String blobId) {
+        String thumbId = thumbnailIdOf(blobId);
+        try {
+            if (blobs.exists(thumbId)) {
+                return thumbId;
+            }
+            // Decoded outside the blob's lock, whose stripe uploads share; only storing the result
+            // must not race a removal, which would leave a thumbnail without its blob.
+            int orientation;
+            try (InputStream plain = cipher.decrypt(blobs.open(blobId))) {
+                // The bytes, not the record, say what the blob is: a record from a peer is only as good as that peer.
+                byte[] prefix = plain.readNBytes(ContentSniffer.PREFIX_BYTES);
+                if (!MediaInspector.canDecode(ContentSniffer.detect(prefix, prefix.length))) {
+                    undecodable.add(blobId);
+                    return null;
+                }
+                orientation = media.facts(new SequenceStream(prefix, plain)).orientation();
+            }
+            byte[] jpeg = thumbnailJpeg(blobId, orientation);
+            if (jpeg == null) {
+                return null;
+            }
+            ReentrantLock lock = locks.of(blobId);
+            lock.lock();
+            try {
+                if (blobs.exists(thumbId)) {
+                    return thumbId; // made meanwhile by another request or the backfill
+                }
+                return blobs.exists(blobId) ? commitThumbnail(thumbId, jpeg) : null;
+            } finally {
+                lock.unlock();
+            }
+        } catch (NoSuchFileException e) {
+            return null; // removed meanwhile, or its bytes never arrived here
+        } catch (InsufficientStorageException e) {
+            LOG.warn("no room for the thumbnail of blob {}: {}", blobId, e.getMessage());
+            return null;
+        } catch (IOException e) {
+            LOG.warn("could not make the thumbnail of blob {}: {}", blobId, e.toString());
+            return null;
+        }
+    }
+
     /** A thumbnail is a function of its photo's bytes, so it lives under an id derived from the blob's. */
     static String thumbnailIdOf(String blobId) {
-        return blobId + "t";
+        return Photo.thumbnailIdOf(blobId);
     }
 
     private static void copyLimited(InputStream in, OutputStream out, long maxBytes, String filename) throws IOException {
@@ -159,20 +300,8 @@ final class PhotoIngest {
             if (blobs.exists(thumbId)) {
                 return thumbId; // the same bytes were uploaded before
             }
-            byte[] jpeg;
-            try (InputStream plain = cipher.decrypt(blobs.open(blobId))) {
-                jpeg = media.thumbnail(plain, orientation);
-            }
-            if (jpeg == null) {
-                return null;
-            }
-            try (PendingBlob pending = blobs.create()) {
-                EncryptingStream enc = cipher.encrypt(pending.output());
-                enc.write(jpeg);
-                enc.close();
-                pending.commit(thumbId);
-            }
-            return thumbId;
+            byte[] jpeg = thumbnailJpeg(blobId, orientation);
+            return jpeg == null ? null : commitThumbnail(thumbId, jpeg);
         } catch (InsufficientStorageException e) {
             LOG.warn("no room for a thumbnail: {}", e.getMessage());
             return null;
@@ -180,6 +309,28 @@ final class PhotoIngest {
             LOG.warn("thumbnail failed: {}", e.toString());
             return null;
         }
+    }
+
+    /** The thumbnail of a stored blob as JPEG; null (and remembered) when the image cannot be decoded. */
+    private byte[] thumbnailJpeg(String blobId, int orientation) throws IOException {
+        byte[] jpeg;
+        try (InputStream plain = cipher.decrypt(blobs.open(blobId))) {
+            jpeg = media.thumbnail(plain, orientation);
+        }
+        if (jpeg == null) {
+            undecodable.add(blobId);
+        }
+        return jpeg;
+    }
+
+    private String commitThumbnail(String thumbId, byte[] jpeg) throws IOException {
+        try (PendingBlob pending = blobs.create()) {
+            EncryptingStream enc = cipher.encrypt(pending.output());
+            enc.write(jpeg);
+            enc.close();
+            pending.commit(thumbId);
+        }
+        return thumbId;
     }
 
     private void removeQuietly(String blobId) {

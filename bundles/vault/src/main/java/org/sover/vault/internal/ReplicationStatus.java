@@ -1,0 +1,65 @@
+package org.sover.vault.internal;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+
+import org.sover.api.replication.Coverage;
+import org.sover.api.replication.JobState;
+import org.sover.api.replication.Peer;
+
+/** The body of {@code GET /v1/replication/status}: each peer with its health and jobs, and the vault's coverage. */
+final class ReplicationStatus {
+    private ReplicationStatus() {
+    }
+
+    /**
+     * A peer counts as online when this node has reached it and nothing failed since: a peer's
+     * last error is cleared by the next contact, but an error after the last contact means it
+     * went away.
+     */
+    static boolean online(Peer peer) {
+        return peer.lastContactAt() != null
+                && (peer.lastErrorAt() == null || peer.lastContactAt().isAfter(peer.lastErrorAt()));
+    }
+
+    /**
+     * @param countsOf the job counts of one peer ({@link org.sover.api.replication.JobQueue#counts})
+     * @param totals   the job counts of all peers
+     */
+    static Map<String, Object> body(List<Peer> peers, Function<String, Map<JobState, Long>> countsOf,
+            Map<JobState, Long> totals, Coverage coverage) {
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("peers", peers.stream().map(p -> peer(p, countsOf.apply(p.nodeId()))).toList());
+        Map<String, Object> vault = new LinkedHashMap<>();
+        vault.put("photos", coverage.photos());
+        vault.put("fullyReplicated", coverage.fullyReplicated());
+        body.put("vault", vault);
+        body.put("jobs", counts(totals));
+        return body;
+    }
+
+    private static Map<String, Object> peer(Peer p, Map<JobState, Long> counts) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("nodeId", p.nodeId());
+        m.put("name", p.name());
+        m.put("role", p.role().wireName());
+        m.put("blocked", p.blocked());
+        m.put("online", online(p));
+        m.put("lastContactAt", Json.time(p.lastContactAt()));
+        m.put("lastError", p.lastError());
+        m.put("lastErrorAt", Json.time(p.lastErrorAt()));
+        m.put("jobs", counts(counts));
+        return m;
+    }
+
+    /** Every state, in queue order, zero when absent. */
+    static Map<String, Long> counts(Map<JobState, Long> counts) {
+        Map<String, Long> m = new LinkedHashMap<>();
+        for (JobState state : JobState.values()) {
+            m.put(state.wireName(), counts.getOrDefault(state, 0L));
+        }
+        return m;
+    }
+}
