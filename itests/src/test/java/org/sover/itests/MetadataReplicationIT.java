@@ -16,7 +16,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 /**
  * Two paired nodes keep their albums in step through the metadata op log: created, renamed
  * (also on both sides at once: they converge), deleted. A photo whose bytes have not reached
- * a node is never listed there.
+ * a node is never listed there (A's outgoing transfers are paused for that).
  */
 public class MetadataReplicationIT {
     private static final Duration SYNC = Duration.ofSeconds(60);
@@ -28,8 +28,13 @@ public class MetadataReplicationIT {
     @BeforeClass
     public static void startAndPair() throws Exception {
         Map<String, String> fast = Map.of("SOVER_ADMIN_PASSWORD", "meta-password");
-        a = NodeProcess.create("meta-a", fast).start();
-        b = NodeProcess.create("meta-b", fast).start();
+        a = NodeProcess.create("meta-a", fast);
+        b = NodeProcess.create("meta-b", fast);
+        // Metadata only: A sends no blobs and B fetches none, so a photo's bytes never arrive.
+        a.configure("org.sover.replication", Map.of("pauseOutgoing", "true"));
+        b.configure("org.sover.replication", Map.of("repairIntervalSeconds", "0"));
+        a.start();
+        b.start();
         a.awaitHealthy(Duration.ofSeconds(120));
         b.awaitHealthy(Duration.ofSeconds(120));
         adminA = a.http();

@@ -141,6 +141,36 @@ public final class NodeProcess implements AutoCloseable {
         }
     }
 
+    /**
+     * Writes {@code etc/<pid>.cfg} of this node (its own copy of etc/, made here from the
+     * distribution's if the node never started); a running node applies it within a second or two.
+     */
+    public void configure(String pid, Map<String, String> properties) throws IOException {
+        Path etc = data.resolve("etc");
+        if (!Files.isDirectory(etc)) {
+            if (!Files.isDirectory(data)) {
+                Files.createDirectories(data, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+                        java.nio.file.attribute.PosixFilePermissions.fromString("rwx------")));
+            }
+            try (java.util.stream.Stream<Path> s = Files.walk(ASSEMBLY.resolve("etc"))) {
+                for (Path from : (Iterable<Path>) s::iterator) {
+                    Path to = etc.resolve(ASSEMBLY.resolve("etc").relativize(from).toString());
+                    if (Files.isDirectory(from)) {
+                        Files.createDirectories(to);
+                    } else {
+                        Files.copy(from, to);
+                    }
+                }
+            }
+        }
+        StringBuilder text = new StringBuilder("# written by the test\n");
+        properties.forEach((k, v) -> text.append(k).append(" = ").append(v).append('\n'));
+        Path tmp = etc.resolve(pid + ".cfg.tmp");
+        Files.writeString(tmp, text);
+        Files.move(tmp, etc.resolve(pid + ".cfg"), java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    }
+
     public String log() throws IOException {
         return Files.exists(log) ? Files.readString(log) : "";
     }
