@@ -157,10 +157,20 @@ public final class MetadataPuller {
 
     private int pullFrom(Peer peer, String address) throws IOException, InterruptedException {
         int applied = 0;
+        boolean fromStart = false;
         for (int page = 0; page < MAX_PAGES_PER_ROUND; page++) {
-            String cursor = log.cursorOf(peer.nodeId()).orElse("");
+            String cursor = fromStart ? "" : log.cursorOf(peer.nodeId()).orElse("");
             String query = "after=" + URLEncoder.encode(cursor, StandardCharsets.UTF_8) + "&limit=200";
             NodeClient.Reply reply = client.get(address, "/node/v1/ops", query, peer.publicKey());
+            if (reply.status() == 400 && !cursor.isEmpty() && "bad_cursor".equals(parse(reply.body()).path("error").asText())) {
+                // A cursor the peer no longer understands (another version): read its log again
+                // from the start; applying a change twice changes nothing.
+                LOG.info("node {} does not know our cursor of its log; reading it from the start", peer.nodeId());
+                fromStart = true;
+                page--;
+                continue;
+            }
+            fromStart = false;
             if (reply.status() != 200) {
                 JsonNode err = parse(reply.body());
                 throw new IOException("HTTP " + reply.status() + " " + err.path("message").asText(""));

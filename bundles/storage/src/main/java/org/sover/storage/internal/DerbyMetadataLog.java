@@ -59,6 +59,9 @@ public final class DerbyMetadataLog implements MetadataLog {
         }
     }
 
+    /** New at every start: see {@link ChangeCursor}. */
+    private final String epoch;
+
     /** A change and its place in this node's log. */
     private record Logged(long seq, Change change) {
     }
@@ -66,6 +69,7 @@ public final class DerbyMetadataLog implements MetadataLog {
     @Activate
     public DerbyMetadataLog(@Reference(name = "database") DerbyDatabase database) {
         this.database = database;
+        this.epoch = Long.toString(new java.security.SecureRandom().nextLong() & Long.MAX_VALUE, 36);
     }
 
     /**
@@ -83,7 +87,7 @@ public final class DerbyMetadataLog implements MetadataLog {
     @Override
     public Page<Change> changesSince(String cursor, int limit) {
         KeysetCursor.checkLimit(limit);
-        long after = cursor == null ? 0 : ChangeCursor.decode(cursor).seq();
+        long after = cursor == null ? 0 : ChangeCursor.decode(cursor).after(epoch);
         long horizon = database.transaction("wait for the writers of the op log", DerbyMetadataLog::horizon);
         return database.query("read the op log", c -> {
             List<Logged> albums = albumsBetween(c, after, horizon, limit);
@@ -101,7 +105,7 @@ public final class DerbyMetadataLog implements MetadataLog {
             }
             // The log keeps growing, so the last page also says where to continue; only an
             // empty page has no cursor (the caller keeps the one it has).
-            return new Page<>(changes, changes.isEmpty() ? null : new ChangeCursor(last).encode());
+            return new Page<>(changes, changes.isEmpty() ? null : new ChangeCursor(epoch, last).encode());
         });
     }
 

@@ -133,14 +133,28 @@ public class DerbyMetadataLogTest extends DatabaseTestSupport {
 
     @Test
     public void badCursorsAndLimitsAreRejected() {
-        for (String cursor : new String[] {"", "!!!", "YWJj", "LTE", "MTp4", "MS4w"}) {
+        // "", "!!!", "abc", "-1", "1:x", ".5" (no epoch), "x.-1", "X.1", "e."
+        for (String cursor : new String[] {"", "!!!", "YWJj", "LTE", "MTp4", "LjU", "eC4tMQ", "WC4x", "ZS4"}) {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                     () -> log.changesSince(cursor, 10));
             assertEquals("bad cursor", e.getMessage());
         }
         assertThrows(IllegalArgumentException.class, () -> log.changesSince(null, 0));
         assertThrows(IllegalArgumentException.class, () -> log.changesSince(null, 501));
-        assertEquals(new ChangeCursor(42), ChangeCursor.decode(new ChangeCursor(42).encode()));
+        assertEquals(new ChangeCursor("e1", 42), ChangeCursor.decode(new ChangeCursor("e1", 42).encode()));
+    }
+
+    /** A restored database hands out seqs again: a cursor of an earlier start reads from the beginning. */
+    @Test
+    public void aCursorFromAnotherStartOfTheLogReadsFromTheBeginning() {
+        Album album = repository.createAlbum("Kept", NODE);
+        String cursor = endOfLog();
+        assertEquals(List.of(), log.changesSince(cursor, 10).items());
+
+        DerbyMetadataLog restarted = new DerbyMetadataLog(database);
+        List<Change> again = restarted.changesSince(cursor, 10).items();
+        assertEquals(1, again.size());
+        assertEquals(album.id(), again.get(0).album().id());
     }
 
     @Test
