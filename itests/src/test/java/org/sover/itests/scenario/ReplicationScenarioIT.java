@@ -330,6 +330,25 @@ public class ReplicationScenarioIT {
         }
     }
 
+    /** 9. Transports are bundles: without transport-http nothing can be sent; started again, the job completes. */
+    @Test
+    public void s9_theHttpTransportIsABundleOfItsOwn() throws Exception {
+        NodeProcess.ClientResult stopped = a.client("admin", PASSWORD, "bundle:stop org.sover.transport.http");
+        assertEquals(stopped.output(), 0, stopped.exitCode());
+        String album = album(httpA, "Transport swap");
+        String id = upload(album, "s9.jpg", TestImages.noisyJpeg(200, 150, 900));
+        JsonNode stuck = awaitJob(id, j -> j.path("lastError").asText("").contains("no transport can reach"));
+        assertTrue(stuck.toString(), List.of("pending", "failed").contains(stuck.get("state").asText()));
+
+        NodeProcess.ClientResult started = a.client("admin", PASSWORD, "bundle:start org.sover.transport.http");
+        assertEquals(started.output(), 0, started.exitCode());
+        assertEquals(200, httpA.postJson("/v1/jobs/requeue", "{\"ids\":[\"" + stuck.get("id").asText() + "\"]}")
+                .statusCode());
+        awaitJobsDone(List.of(id));
+        assertEquals("http", jobOf(id).get("transport").asText());
+        assertArrayEquals(uploaded.get(id), original(httpB, id));
+    }
+
     private static String tail(NodeProcess node) throws IOException {
         try (Stream<Path> s = Files.walk(node.data)) {
             Path log = s.filter(p -> p.getFileName().toString().equals("karaf.log")).findFirst().orElse(null);

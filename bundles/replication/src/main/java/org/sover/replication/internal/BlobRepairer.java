@@ -22,6 +22,7 @@ import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Reference;
 import org.sover.api.replication.BlobReceiver;
+import org.sover.api.replication.NodeProtocol;
 import org.sover.api.replication.Peer;
 import org.sover.api.replication.PeerStore;
 import org.sover.api.storage.BlobStore;
@@ -114,7 +115,7 @@ public final class BlobRepairer {
             }
             for (String address : peer.addresses()) {
                 try {
-                    HttpResponse<InputStream> r = client.openGet(address, HttpTransport.BLOBS_PATH + blobId,
+                    HttpResponse<InputStream> r = client.openGet(address, NodeProtocol.BLOBS_PATH + blobId,
                             Duration.ofMinutes(30));
                     try (InputStream body = r.body()) {
                         if (r.statusCode() == 404) {
@@ -124,9 +125,9 @@ public final class BlobRepairer {
                             LOG.debug("node {} answered HTTP {} for blob {}", peer.nodeId(), r.statusCode(), blobId);
                             break;
                         }
-                        BlobRecord record = ManifestCodec.decode(
-                                r.headers().firstValue(NodeApiServlet.MANIFEST_HEADER).orElse(null),
-                                r.headers().firstValue(NodeApiServlet.MANIFEST_SIGNATURE_HEADER).orElse(null));
+                        BlobRecord record = NodeProtocol.decode(
+                                r.headers().firstValue(NodeProtocol.MANIFEST_HEADER).orElse(null),
+                                r.headers().firstValue(NodeProtocol.MANIFEST_SIGNATURE_HEADER).orElse(null));
                         if (!record.id().equals(blobId)) {
                             LOG.warn("node {} sent blob {} when asked for {}", peer.nodeId(), record.id(), blobId);
                             break;

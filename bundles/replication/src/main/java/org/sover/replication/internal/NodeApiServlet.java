@@ -1,5 +1,6 @@
 package org.sover.replication.internal;
 
+import org.sover.api.crypto.SignedHeaders;
 import java.io.IOException;
 import java.util.Map;
 
@@ -14,6 +15,7 @@ import org.osgi.service.component.annotations.Reference;
 import org.sover.api.replication.BlobReceiver;
 import org.sover.api.replication.Change;
 import org.sover.api.replication.Delivery;
+import org.sover.api.replication.NodeProtocol;
 import org.sover.api.storage.BlobStore;
 import org.sover.api.vault.BlobRecord;
 import org.sover.api.vault.VaultRepository;
@@ -64,7 +66,7 @@ public final class NodeApiServlet extends HttpServlet {
     protected void service(HttpServletRequest req, HttpServletResponse resp) throws IOException {
         String path = req.getRequestURI();
         String method = req.getMethod();
-        if (path.startsWith(HttpTransport.BLOBS_PATH) && (method.equals("PUT") || method.equals("GET"))) {
+        if (path.startsWith(NodeProtocol.BLOBS_PATH) && (method.equals("PUT") || method.equals("GET"))) {
             try {
                 if (method.equals("PUT")) {
                     putBlob(req, resp, path);
@@ -116,10 +118,10 @@ public final class NodeApiServlet extends HttpServlet {
      */
     private void putBlob(HttpServletRequest req, HttpServletResponse resp, String path)
             throws IOException, NodeAuthException {
-        String blobId = path.substring(HttpTransport.BLOBS_PATH.length());
+        String blobId = path.substring(NodeProtocol.BLOBS_PATH.length());
         BlobRecord record;
         try {
-            record = ManifestCodec.decode(req.getParameter("manifest"), req.getParameter("signature"));
+            record = NodeProtocol.decode(req.getParameter("manifest"), req.getParameter("signature"));
         } catch (IllegalArgumentException e) {
             send(req, resp, 400, error("bad_manifest", "The blob manifest is missing or malformed: " + e.getMessage()));
             return;
@@ -156,7 +158,7 @@ public final class NodeApiServlet extends HttpServlet {
     private void getBlob(HttpServletRequest req, HttpServletResponse resp, String path)
             throws IOException, NodeAuthException {
         directory.verifier().verify("GET", path, req.getQueryString(), new byte[0], req::getHeader);
-        String blobId = path.substring(HttpTransport.BLOBS_PATH.length());
+        String blobId = path.substring(NodeProtocol.BLOBS_PATH.length());
         java.util.Optional<BlobRecord> record = repository.blob(blobId);
         if (record.isEmpty() || blobs.size(blobId) != record.get().manifest().cipherSize()) {
             send(req, resp, 404, error("not_found", "This node does not hold blob " + blobId + "."));
@@ -166,15 +168,12 @@ public final class NodeApiServlet extends HttpServlet {
             resp.setStatus(200);
             resp.setContentType("application/octet-stream");
             resp.setHeader("Cache-Control", "no-store");
-            resp.setHeader(MANIFEST_HEADER, ManifestCodec.manifest(record.get()));
-            resp.setHeader(MANIFEST_SIGNATURE_HEADER, ManifestCodec.signature(record.get()));
+            resp.setHeader(NodeProtocol.MANIFEST_HEADER, NodeProtocol.manifest(record.get()));
+            resp.setHeader(NodeProtocol.MANIFEST_SIGNATURE_HEADER, NodeProtocol.signature(record.get()));
             resp.setContentLengthLong(record.get().manifest().cipherSize());
             in.transferTo(resp.getOutputStream());
         }
     }
-
-    static final String MANIFEST_HEADER = "X-Sover-Manifest";
-    static final String MANIFEST_SIGNATURE_HEADER = "X-Sover-Manifest-Signature";
 
     /** The metadata op log, for full family nodes only: a storage peer never sees names or albums. */
     private void ops(HttpServletRequest req, HttpServletResponse resp, Peer peer) throws IOException {

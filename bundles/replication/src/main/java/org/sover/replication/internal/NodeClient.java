@@ -11,7 +11,7 @@ import java.util.Map;
 
 import org.sover.api.crypto.NodeIdentity;
 import org.sover.api.crypto.SignatureVerifier;
-import org.sover.api.crypto.SignedRequest;
+import org.sover.api.crypto.SignedHeaders;
 
 /** Sends signed requests to other nodes and checks that their answers are signed by the key we expect. */
 final class NodeClient {
@@ -56,25 +56,6 @@ final class NodeClient {
         return new Reply(r.statusCode(), r.body(), responseVerifies(r, path, nonce, expectedKey));
     }
 
-    /**
-     * A signed PUT of a body known by its hash (a blob: the manifest's SHA-256), streamed from
-     * {@code body}; the answer is small and signed.
-     */
-    Reply put(String baseUrl, String path, String query, String bodySha256, long length,
-            java.util.function.Supplier<java.io.InputStream> body, byte[] expectedKey, Duration timeout)
-            throws IOException, InterruptedException {
-        String nonce = SignedHeaders.newNonce();
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(stripSlash(baseUrl) + path + "?" + query))
-                .timeout(timeout).header("Content-Type", "application/octet-stream")
-                .PUT(HttpRequest.BodyPublishers.fromPublisher(HttpRequest.BodyPublishers.ofInputStream(body), length));
-        for (Map.Entry<String, String> h : SignedHeaders.signHashed(identity, "PUT", path, query, bodySha256,
-                clock.millis(), nonce).entrySet()) {
-            b.header(h.getKey(), h.getValue());
-        }
-        HttpResponse<byte[]> r = http.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
-        return new Reply(r.statusCode(), r.body(), responseVerifies(r, path, nonce, expectedKey));
-    }
-
     /** A signed GET whose answer is streamed (a blob); the caller checks the bytes and closes the stream. */
     HttpResponse<java.io.InputStream> openGet(String baseUrl, String path, Duration timeout)
             throws IOException, InterruptedException {
@@ -88,20 +69,8 @@ final class NodeClient {
     }
 
     private boolean responseVerifies(HttpResponse<byte[]> r, String path, String nonce, byte[] expectedKey) {
-        String node = r.headers().firstValue(SignedHeaders.NODE).orElse(null);
-        String time = r.headers().firstValue(SignedHeaders.TIME).orElse(null);
-        String sig = r.headers().firstValue(SignedHeaders.SIGNATURE).orElse(null);
-        if (node == null || time == null || sig == null) {
-            return false;
-        }
-        try {
-            SignedRequest signed = new SignedRequest(SignedHeaders.RESPONSE, path, Integer.toString(r.statusCode()),
-                    SignedHeaders.sha256Hex(r.body()), node, Long.parseLong(time), nonce);
-            return signatures.nodeIdOf(expectedKey).equals(node)
-                    && signatures.verify(expectedKey, signed.canonicalBytes(), SignedHeaders.B64D.decode(sig));
-        } catch (IllegalArgumentException e) {
-            return false;
-        }
+        return SignedHeaders.responseSignedBy(signatures, expectedKey, path, nonce, r.statusCode(), r.body(),
+                name -> r.headers().firstValue(name).orElse(null));
     }
 
     private static String stripSlash(String url) {

@@ -7,6 +7,7 @@ import java.util.List;
 
 import org.sover.api.crypto.NodeIdentity;
 import org.sover.api.crypto.SignatureVerifier;
+import org.sover.api.crypto.SignedHeaders;
 import org.sover.api.replication.PeerRole;
 
 import com.fasterxml.jackson.databind.JsonNode;

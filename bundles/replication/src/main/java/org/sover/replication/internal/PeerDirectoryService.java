@@ -21,6 +21,7 @@ import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.metatype.annotations.Designate;
 import org.sover.api.crypto.NodeIdentity;
 import org.sover.api.crypto.SignatureVerifier;
+import org.sover.api.crypto.SignedHeaders;
 import org.sover.api.crypto.VaultCipher;
 import org.sover.api.replication.JobQueue;
 import org.sover.api.replication.PairingException;

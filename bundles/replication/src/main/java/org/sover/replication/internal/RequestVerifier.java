@@ -8,6 +8,7 @@ import java.util.function.Supplier;
 import java.util.function.UnaryOperator;
 
 import org.sover.api.crypto.SignatureVerifier;
+import org.sover.api.crypto.SignedHeaders;
 import org.sover.api.crypto.SignedRequest;
 import org.sover.api.replication.Peer;
 import org.sover.api.replication.PeerStore;

@@ -16,11 +16,12 @@ import org.junit.Rule;
 import org.junit.Test;
 import org.junit.rules.TemporaryFolder;
 import org.sover.api.crypto.BlobManifest;
+import org.sover.api.replication.NodeProtocol;
 import org.sover.api.vault.BlobRecord;
 import org.sover.crypto.internal.Ed25519NodeIdentity;
 import org.sover.crypto.internal.Ed25519SignatureVerifier;
 
-public class ManifestCodecTest {
+public class NodeProtocolManifestTest {
     private static final String BLOB_ID = "3a2f10a74177ddea5844011c6d8b04df4a578c509b5f2e7bcf565c6ad3cebf1c";
     private static final String CIPHER_SHA = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
 
@@ -41,10 +42,10 @@ public class ManifestCodecTest {
 
     @Test
     public void aRecordRoundTripsAndItsSignatureStillVerifies() {
-        String manifest = ManifestCodec.manifest(record);
-        String signature = ManifestCodec.signature(record);
+        String manifest = NodeProtocol.manifest(record);
+        String signature = NodeProtocol.signature(record);
 
-        BlobRecord decoded = ManifestCodec.decode(manifest, signature);
+        BlobRecord decoded = NodeProtocol.decode(manifest, signature);
 
         assertEquals(record.manifest(), decoded.manifest());
         assertArrayEquals(record.signature(), decoded.signature());
@@ -56,12 +57,12 @@ public class ManifestCodecTest {
 
     @Test
     public void aTamperedManifestDecodesButNoLongerVerifies() {
-        String text = new String(Base64.getUrlDecoder().decode(ManifestCodec.manifest(record)),
+        String text = new String(Base64.getUrlDecoder().decode(NodeProtocol.manifest(record)),
                 StandardCharsets.UTF_8);
         String tampered = text.replace("\n123456\n", "\n923456\n");
         assertNotEquals(text, tampered);
 
-        BlobRecord decoded = ManifestCodec.decode(encode(tampered), ManifestCodec.signature(record));
+        BlobRecord decoded = NodeProtocol.decode(encode(tampered), NodeProtocol.signature(record));
 
         assertEquals(923456, decoded.manifest().size());
         assertEquals(record.manifest().blobId(), decoded.manifest().blobId());
@@ -72,17 +73,17 @@ public class ManifestCodecTest {
     public void aSignatureOfAnotherManifestDoesNotVerify() {
         BlobManifest other = new BlobManifest(BLOB_ID, 123456, 124000, 2, CIPHER_SHA, origin.nodeId(),
                 Instant.ofEpochMilli(1_700_000_000_124L));
-        String foreignSignature = ManifestCodec.signature(new BlobRecord(other, origin.sign(other.canonicalBytes())));
+        String foreignSignature = NodeProtocol.signature(new BlobRecord(other, origin.sign(other.canonicalBytes())));
 
-        BlobRecord decoded = ManifestCodec.decode(ManifestCodec.manifest(record), foreignSignature);
+        BlobRecord decoded = NodeProtocol.decode(NodeProtocol.manifest(record), foreignSignature);
 
         assertFalse(verifier.verify(origin.publicKey(), decoded.manifest().canonicalBytes(), decoded.signature()));
     }
 
     @Test
     public void garbageIsAnIllegalArgument() {
-        String manifest = ManifestCodec.manifest(record);
-        String signature = ManifestCodec.signature(record);
+        String manifest = NodeProtocol.manifest(record);
+        String signature = NodeProtocol.signature(record);
         String text = new String(Base64.getUrlDecoder().decode(manifest), StandardCharsets.UTF_8);
 
         for (String bad : new String[] {
@@ -97,10 +98,10 @@ public class ManifestCodecTest {
             encode(text.replace("\n1700000000123\n", "\n\n")),
             "A".repeat(2049),
         }) {
-            assertThrows(String.valueOf(bad), IllegalArgumentException.class, () -> ManifestCodec.decode(bad, signature));
+            assertThrows(String.valueOf(bad), IllegalArgumentException.class, () -> NodeProtocol.decode(bad, signature));
         }
         for (String bad : new String[] {null, "%%", "A".repeat(257)}) {
-            assertThrows(String.valueOf(bad), IllegalArgumentException.class, () -> ManifestCodec.decode(manifest, bad));
+            assertThrows(String.valueOf(bad), IllegalArgumentException.class, () -> NodeProtocol.decode(manifest, bad));
         }
     }
 

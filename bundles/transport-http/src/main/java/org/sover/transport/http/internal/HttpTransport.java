@@ -1,17 +1,27 @@
-package org.sover.replication.internal;
+package org.sover.transport.http.internal;
 
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.net.InetAddress;
 import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
+import org.sover.api.crypto.NodeIdentity;
+import org.sover.api.crypto.SignatureVerifier;
+import org.sover.api.crypto.SignedHeaders;
 import org.sover.api.replication.Delivery;
+import org.sover.api.replication.NodeProtocol;
 import org.sover.api.replication.Peer;
 import org.sover.api.replication.TransferException;
 import org.sover.api.replication.Transport;
@@ -22,21 +32,28 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 /**
- * Blobs over signed HTTP: {@code PUT /node/v1/blobs/{id}} to each of the peer's addresses in
- * turn (docs/PROTOCOL.md). Ranked 0, the fallback every other transport competes with.
+ * Blobs over signed HTTP: {@code PUT /node/v1/blobs/{id}?manifest=..&signature=..} to each of
+ * the peer's addresses in turn (docs/PROTOCOL.md). The request is signed over the manifest's
+ * ciphertext SHA-256 as body hash, so the ciphertext streams straight from the blob store; the
+ * answer must be signed by the peer's pinned key. Ranked 0: the fallback every other transport
+ * competes with.
  */
 @Component(service = Transport.class, immediate = true, property = "service.ranking:Integer=0")
 public final class HttpTransport implements Transport {
-    static final String BLOBS_PATH = "/node/v1/blobs/";
     private static final ObjectMapper JSON = new ObjectMapper();
     /** The slowest link we wait for before calling an attempt dead: 1 MB/s, plus a minute. */
     private static final long MIN_BYTES_PER_SECOND = 1_000_000;
-    private final NodeClient client;
+    private final NodeIdentity identity;
+    private final SignatureVerifier signatures;
     private final BlobStore blobs;
+    private final Clock clock = Clock.systemUTC();
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     @Activate
-    public HttpTransport(@Reference PeerDirectoryService directory, @Reference BlobStore blobs) {
-        this.client = directory.client();
+    public HttpTransport(@Reference NodeIdentity identity, @Reference SignatureVerifier signatures,
+            @Reference BlobStore blobs) {
+        this.identity = identity;
+        this.signatures = signatures;
         this.blobs = blobs;
     }
 
@@ -52,16 +69,24 @@ public final class HttpTransport implements Transport {
 
     @Override
     public Delivery send(Peer peer, BlobRecord blob) throws TransferException {
-        String path = BLOBS_PATH + blob.id();
-        String query = "manifest=" + ManifestCodec.manifest(blob) + "&signature=" + ManifestCodec.signature(blob);
+        String path = NodeProtocol.BLOBS_PATH + blob.id();
+        String query = NodeProtocol.pushQuery(blob);
         long size = blob.manifest().cipherSize();
         Duration timeout = Duration.ofSeconds(60 + size / MIN_BYTES_PER_SECOND);
         List<String> problems = new ArrayList<>();
         for (String address : peer.addresses()) {
-            NodeClient.Reply reply;
+            String nonce = SignedHeaders.newNonce();
+            HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(stripSlash(address) + path + "?" + query))
+                    .timeout(timeout).header("Content-Type", "application/octet-stream")
+                    .PUT(HttpRequest.BodyPublishers.fromPublisher(
+                            HttpRequest.BodyPublishers.ofInputStream(() -> open(blob.id())), size));
+            for (Map.Entry<String, String> h : SignedHeaders.signHashed(identity, "PUT", path, query,
+                    blob.manifest().cipherSha256(), clock.millis(), nonce).entrySet()) {
+                request.header(h.getKey(), h.getValue());
+            }
+            HttpResponse<byte[]> reply;
             try {
-                reply = client.put(address, path, query, blob.manifest().cipherSha256(), size, () -> open(blob.id()),
-                        peer.publicKey(), timeout);
+                reply = http.send(request.build(), HttpResponse.BodyHandlers.ofByteArray());
             } catch (IOException | UncheckedIOException e) {
                 problems.add(address + ": " + describe(e));
                 continue;
@@ -70,12 +95,13 @@ public final class HttpTransport implements Transport {
                 throw new TransferException("interrupted (the node is stopping)", pathOf(address), e);
             }
             JsonNode answer = parse(reply.body());
-            if (reply.status() != 200) {
+            if (reply.statusCode() != 200) {
                 // The peer answered: another of its addresses would answer the same.
-                throw new TransferException(address + " refused the blob: HTTP " + reply.status() + " "
+                throw new TransferException(address + " refused the blob: HTTP " + reply.statusCode() + " "
                         + answer.path("message").asText(answer.path("error").asText("")), pathOf(address), null);
             }
-            if (!reply.signedByPeer()) {
+            if (!SignedHeaders.responseSignedBy(signatures, peer.publicKey(), path, nonce, reply.statusCode(),
+                    reply.body(), name -> reply.headers().firstValue(name).orElse(null))) {
                 throw new TransferException("the answer from " + address + " is not signed by node " + peer.nodeId(),
                         pathOf(address), null);
             }
@@ -94,7 +120,7 @@ public final class HttpTransport implements Transport {
         }
     }
 
-    /** "lan" for loopback and private addresses, "direct" otherwise. */
+    /** "lan" for loopback, private and link-local addresses (IPv4 and IPv6), "direct" otherwise. */
     static String pathOf(String address) {
         try {
             String host = URI.create(address).getHost();
@@ -102,10 +128,14 @@ public final class HttpTransport implements Transport {
                 return "direct";
             }
             host = host.replace("[", "").replace("]", "");
-            java.net.InetAddress a = host.chars().anyMatch(Character::isLetter) && !host.contains(":")
-                    ? null : java.net.InetAddress.getByName(host);
-            return a != null && (a.isLoopbackAddress() || a.isSiteLocalAddress() || a.isLinkLocalAddress()
-                    || (a.getAddress().length == 16 && (a.getAddress()[0] & 0xfe) == 0xfc)) ? "lan" : "direct";
+            boolean literal = host.contains(":") || host.chars().allMatch(c -> c == '.' || (c >= '0' && c <= '9'));
+            if (!literal) {
+                return host.endsWith(".local") || host.equals("localhost") ? "lan" : "direct";
+            }
+            InetAddress a = InetAddress.getByName(host); // a literal: no lookup
+            boolean uniqueLocal = a.getAddress().length == 16 && (a.getAddress()[0] & 0xfe) == 0xfc;
+            return a.isLoopbackAddress() || a.isSiteLocalAddress() || a.isLinkLocalAddress() || uniqueLocal
+                    ? "lan" : "direct";
         } catch (IOException | IllegalArgumentException e) {
             return "direct";
         }
@@ -118,6 +148,10 @@ public final class HttpTransport implements Transport {
         }
         String m = t.getMessage();
         return m == null || m.isBlank() ? t.getClass().getSimpleName() : m;
+    }
+
+    private static String stripSlash(String url) {
+        return url.endsWith("/") ? url.substring(0, url.length() - 1) : url;
     }
 
     private static JsonNode parse(byte[] body) {
