@@ -164,11 +164,32 @@ public class PairingIT {
         NodeProcess.ClientResult printed = a.client("admin", "node-a-password", "sover:pair");
         String line = printed.output().lines().map(String::strip).filter(l -> l.startsWith("sover-pair:")).findFirst()
                 .orElseThrow(() -> new AssertionError("no pairing line in: " + printed.output()));
+        // Accounts replicate: both nodes end with both first admins. Both were called "admin", so
+        // the one created later is renamed admin-<id characters> on both nodes, password unchanged.
+        HttpResponse<String> bothOnB = adminB.await("/v1/accounts", r -> r.statusCode() == 200
+                && usernames(r).stream().anyMatch(u -> u.startsWith("admin-")) && usernames(r).contains("kid"),
+                Duration.ofSeconds(60));
+        adminA.await("/v1/accounts", r -> r.statusCode() == 200 && usernames(r).equals(usernames(bothOnB)),
+                Duration.ofSeconds(60));
+        assertTrue(usernames(bothOnB).toString(), usernames(bothOnB).contains("admin"));
+        String adminOfB = Http.json(adminB.get("/v1/session")).get("username").asText();
+        assertTrue(usernames(bothOnB).toString(), usernames(bothOnB).contains(adminOfB));
+
         // B pairs again from its shell (it already shares A's vault, so this only refreshes the pin).
-        NodeProcess.ClientResult accepted = b.client("admin", "node-b-password", "sover:pair " + line);
+        NodeProcess.ClientResult accepted = b.client(adminOfB, "node-b-password", "sover:pair " + line);
         assertTrue(accepted.output(), accepted.output().contains("Paired with") && accepted.output().contains(idA));
-        NodeProcess.ClientResult help = b.client("admin", "node-b-password", "sover:peers --help");
+        NodeProcess.ClientResult help = b.client(adminOfB, "node-b-password", "sover:peers --help");
         assertTrue(help.output(), help.output().contains("--approve"));
+    }
+
+    private static java.util.Set<String> usernames(HttpResponse<String> accounts) {
+        java.util.Set<String> names = new java.util.TreeSet<>();
+        try {
+            Http.json(accounts).forEach(a -> names.add(a.get("username").asText()));
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        return names;
     }
 
     private static String payload(Http admin) throws Exception {

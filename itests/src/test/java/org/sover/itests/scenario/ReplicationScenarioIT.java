@@ -242,6 +242,14 @@ public class ReplicationScenarioIT {
         assertEquals(204, httpA.delete("/v1/photos/" + victim).statusCode());
         uploaded.remove(victim);
         httpB.await("/v1/photos/" + victim, r -> r.statusCode() == 404, SYNC);
+
+        // Sync now: B pulls A's changes at once and answers what it did.
+        String renamedOnA = album(httpA, "Synced at once");
+        JsonNode sync = Http.json(httpB.postJson("/v1/peers/" + Http.json(httpA.get("/v1/health")).get("nodeId").asText()
+                + "/sync", "{}"));
+        assertTrue(sync.toString(), sync.get("reached").asBoolean());
+        assertEquals(200, httpB.get("/v1/albums/" + renamedOnA).statusCode());
+        assertEquals(404, httpB.postJson("/v1/peers/" + idB + "/sync", "{}").statusCode());
     }
 
     /** 6. sover:requeue --all-failed through bin/client puts failed jobs back, and they complete. */

@@ -5,7 +5,7 @@ import java.util.Optional;
 import org.sover.api.storage.Page;
 
 /**
- * The metadata op log (docs/PROTOCOL.md). Every write of an album or photo record, local or
+ * The metadata op log (docs/PROTOCOL.md). Every write of an album, photo or account record, local or
  * applied from a peer, takes the next value of this node's change sequence, so a peer that
  * pulls "everything after my cursor" never misses a change, whatever its timestamps say.
  */

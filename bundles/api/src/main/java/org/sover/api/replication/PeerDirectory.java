@@ -36,4 +36,12 @@ public interface PeerDirectory {
     void block(String nodeId);
 
     void unblock(String nodeId);
+
+    /**
+     * Sync now: pulls the peer's metadata at once, makes its waiting and failed jobs due now and
+     * queues any blob it has no job for. Works while the peer is down too (the jobs wait).
+     *
+     * @throws PairingException 404 when the node is not paired, 403 when it is blocked
+     */
+    PeerSync sync(String nodeId) throws PairingException;
 }

@@ -3,6 +3,7 @@ package org.sover.replication.internal;
 import java.time.Instant;
 
 import org.sover.api.replication.Change;
+import org.sover.api.vault.Account;
 import org.sover.api.vault.Album;
 import org.sover.api.vault.Photo;
 
@@ -12,7 +13,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 
 /**
  * Op-log entries on the wire (docs/PROTOCOL.md). Only replicated state travels: no photo
- * counts, no local thumbnail ids.
+ * counts, no local thumbnail ids, no sessions or API tokens. An account carries its password
+ * hash, so that its owner can log in on any node: the log is served to full family nodes only.
  */
 final class ChangeCodec {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -28,6 +30,15 @@ final class ChangeCodec {
             o.put("kind", "album");
             o.put("id", a.id());
             o.put("name", a.name());
+            o.put("createdAt", a.createdAt().toEpochMilli());
+            clock(o, a.updatedAt(), a.rev(), a.nodeId());
+        } else if (c.account() != null) {
+            Account a = c.account();
+            o.put("kind", "account");
+            o.put("id", a.id());
+            o.put("username", a.username());
+            o.put("role", a.role());
+            o.put("passwordHash", a.passwordHash());
             o.put("createdAt", a.createdAt().toEpochMilli());
             clock(o, a.updatedAt(), a.rev(), a.nodeId());
         } else {
@@ -59,7 +70,7 @@ final class ChangeCodec {
         o.put("nodeId", nodeId);
     }
 
-    /** @throws IllegalArgumentException for an entry that is not a complete album or photo */
+    /** @throws IllegalArgumentException for an entry that is not a complete album, photo or account */
     static Change decode(JsonNode o) {
         String kind = o.path("kind").asText();
         String id = required(o, "id");
@@ -77,6 +88,10 @@ final class ChangeCodec {
                     o.hasNonNull("height") ? o.get("height").asInt() : null, Instant.ofEpochMilli(o.path("takenAt").asLong()),
                     Instant.ofEpochMilli(o.path("uploadedAt").asLong()), updatedAt, rev, nodeId, null,
                     o.path("uploadedBy").asText(null)), deleted);
+        }
+        if (kind.equals("account")) {
+            return Change.of(new Account(id, required(o, "username"), required(o, "role"), required(o, "passwordHash"),
+                    Instant.ofEpochMilli(o.path("createdAt").asLong()), updatedAt, rev, nodeId), deleted);
         }
         throw new IllegalArgumentException("unknown op-log entry kind \"" + kind + "\"");
     }

@@ -102,7 +102,19 @@ public final class MetadataPuller {
         }
     }
 
-    private void pull(Peer peer) {
+    /**
+     * One pull of one peer now (sync): the number of changes applied, or the reason it failed.
+     * Runs on the caller's thread; the timer's own rounds may run at the same time, which is
+     * safe because applying is idempotent and cursors only move forward per answer.
+     */
+    PullResult pullNow(Peer peer) {
+        return pull(peer);
+    }
+
+    record PullResult(boolean reached, int applied, String error) {
+    }
+
+    private PullResult pull(Peer peer) {
         String lastProblem = null;
         for (String address : peer.addresses()) {
             try {
@@ -117,12 +129,12 @@ public final class MetadataPuller {
                 if (applied > 0) {
                     LOG.debug("applied {} changes from node {}", applied, peer.nodeId());
                 }
-                return;
+                return new PullResult(true, applied, null);
             } catch (IOException | RuntimeException e) {
                 lastProblem = address + ": " + e.getMessage();
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                return;
+                return new PullResult(false, 0, "interrupted");
             }
         }
         if (lastProblem != null) {
@@ -132,6 +144,7 @@ public final class MetadataPuller {
                 postPeer(peer.nodeId(), false, lastProblem);
             }
         }
+        return new PullResult(false, 0, lastProblem == null ? "the node has no address" : lastProblem);
     }
 
     private int ping(Peer peer, String address) throws IOException, InterruptedException {

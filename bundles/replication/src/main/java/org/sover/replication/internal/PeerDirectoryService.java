@@ -18,6 +18,8 @@ import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Modified;
 import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
 import org.osgi.service.metatype.annotations.Designate;
 import org.sover.api.crypto.NodeIdentity;
 import org.sover.api.crypto.SignatureVerifier;
@@ -29,6 +31,7 @@ import org.sover.api.replication.Peer;
 import org.sover.api.replication.PeerDirectory;
 import org.sover.api.replication.PeerRole;
 import org.sover.api.replication.PeerStore;
+import org.sover.api.replication.PeerSync;
 import org.sover.api.replication.PendingPeer;
 import org.sover.api.vault.VaultRepository;
 import org.sover.api.vault.VaultStats;
@@ -61,6 +64,7 @@ public final class PeerDirectoryService implements PeerDirectory {
     private volatile ReplicationConfig config;
     private final RequestVerifier verifier;
     private final NodeClient client;
+    private volatile MetadataPuller puller;
 
     @Activate
     public PeerDirectoryService(@Reference PeerStore peers, @Reference NodeIdentity identity,
@@ -82,6 +86,18 @@ public final class PeerDirectoryService implements PeerDirectory {
         this.config = config;
         this.verifier = new RequestVerifier(peers, signatures, clock,
                 () -> Duration.ofSeconds(this.config.clockSkewSeconds()));
+    }
+
+    /** Optional and dynamic: the puller needs this service, so this side of the cycle must give way. */
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC, unbind = "unbindPuller")
+    void bindPuller(MetadataPuller p) {
+        puller = p;
+    }
+
+    void unbindPuller(MetadataPuller p) {
+        if (puller == p) {
+            puller = null;
+        }
     }
 
     @Modified
@@ -297,6 +313,24 @@ public final class PeerDirectoryService implements PeerDirectory {
     @Override
     public void unblock(String nodeId) {
         peers.setBlocked(nodeId, false, clock.instant());
+    }
+
+    @Override
+    public PeerSync sync(String nodeId) throws PairingException {
+        Peer peer = peers.peer(nodeId).orElseThrow(() -> new PairingException(404, "not_found",
+                "Node " + nodeId + " is not paired."));
+        if (peer.blocked()) {
+            throw new PairingException(403, "blocked", "Node " + nodeId + " is blocked; unblock it first.");
+        }
+        MetadataPuller p = puller;
+        MetadataPuller.PullResult pulled = p == null ? new MetadataPuller.PullResult(false, 0,
+                "the metadata pull is not running") : p.pullNow(peer);
+        Instant now = clock.instant();
+        int requeued = jobs.requeuePeer(nodeId, now);
+        int queued = jobs.enqueueAll(nodeId, now);
+        LOG.info("sync with node {}: {} changes applied, {} jobs requeued, {} queued{}", nodeId, pulled.applied(),
+                requeued, queued, pulled.reached() ? "" : " (not reached: " + pulled.error() + ")");
+        return new PeerSync(pulled.reached(), pulled.error(), pulled.applied(), requeued, queued);
     }
 
     // ---- this node ------------------------------------------------------------------------

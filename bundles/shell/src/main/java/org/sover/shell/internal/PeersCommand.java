@@ -9,13 +9,15 @@ import org.apache.karaf.shell.support.table.ShellTable;
 import org.sover.api.replication.PairingException;
 import org.sover.api.replication.Peer;
 import org.sover.api.replication.PeerDirectory;
+import org.sover.api.replication.PeerSync;
 import org.sover.api.replication.PendingPeer;
 
 @Command(scope = "sover", name = "peers", description = "Lists paired nodes, or the nodes waiting for approval",
         detailedDescription = "sover:peers                     paired nodes\n"
                 + "sover:peers --pending           nodes that asked to pair without a valid line\n"
                 + "sover:peers --approve <nodeId>  pair with a waiting node\n"
-                + "sover:peers --deny <nodeId>     drop its request")
+                + "sover:peers --deny <nodeId>     drop its request\n"
+                + "sover:peers --sync <nodeId>     pull its changes now and send what it misses")
 @Service
 public class PeersCommand implements Action {
     @Option(name = "--pending", description = "List the approval queue")
@@ -27,11 +29,24 @@ public class PeersCommand implements Action {
     @Option(name = "--deny", description = "Deny the waiting node with this id")
     String deny;
 
+    @Option(name = "--sync", description = "Sync now with the paired node with this id")
+    String sync;
+
     @Reference
     PeerDirectory directory;
 
     @Override
     public Object execute() {
+        if (sync != null) {
+            try {
+                PeerSync done = directory.sync(sync.toUpperCase(java.util.Locale.ROOT));
+                System.out.println((done.reached() ? done.applied() + " changes pulled" : "Not reached (" + done.error()
+                        + "); its jobs wait") + "; " + done.requeued() + " jobs due now, " + done.queued() + " added.");
+            } catch (PairingException e) {
+                System.err.println(e.getMessage());
+            }
+            return null;
+        }
         if (approve != null) {
             try {
                 Peer p = directory.approve(approve.toUpperCase(java.util.Locale.ROOT));

@@ -21,14 +21,18 @@ import org.sover.api.vault.Account;
 import org.sover.api.vault.AccountStore;
 import org.sover.api.vault.ApiToken;
 
-/** Accounts, login sessions and API tokens in the embedded Derby database. */
+/**
+ * Accounts, login sessions and API tokens in the embedded Derby database. Accounts replicate
+ * through the metadata op log ({@link DerbyMetadataLog}); sessions and tokens stay on this node.
+ */
 @Component(service = AccountStore.class)
 public final class DerbyAccountStore implements AccountStore {
     private static final String DUPLICATE_KEY = "23505";
     // Recording every use of a token would turn each API read into a write; a minute is precise enough.
     private static final long TOKEN_USE_RESOLUTION_MILLIS = 60_000;
 
-    private static final String ACCOUNT_COLUMNS =
+    /** The columns {@link #account} reads, from {@code accounts a}. */
+    static final String ACCOUNT_COLUMNS =
             "a.id, a.username, a.role, a.password_hash, a.created_at, a.updated_at, a.rev, a.node_id";
 
     private final DerbyDatabase database;
@@ -40,13 +44,16 @@ public final class DerbyAccountStore implements AccountStore {
 
     @Override
     public Account createAccount(String username, String passwordHash, String role, String nodeId) {
-        return database.transaction("create account " + username,
-                c -> insertAccount(c, username, passwordHash, role, nodeId));
+        return database.transaction("create account " + username, c -> {
+            DerbyMetadataLog.enterWriter(c);
+            return insertAccount(c, username, passwordHash, role, nodeId);
+        });
     }
 
     @Override
     public Optional<Account> createFirstAccount(String username, String passwordHash, String role, String nodeId) {
         return database.transaction("create the first account", c -> {
+            DerbyMetadataLog.enterWriter(c);
             // The table lock makes "no account yet" and the insert one step for concurrent setups.
             try (Statement lock = c.createStatement()) {
                 lock.execute("LOCK TABLE accounts IN EXCLUSIVE MODE");
@@ -62,6 +69,7 @@ public final class DerbyAccountStore implements AccountStore {
         });
     }
 
+    /** Call {@link DerbyMetadataLog#enterWriter} first in the transaction: the row joins the op log. */
     private static Account insertAccount(Connection c, String username, String passwordHash, String role,
             String nodeId) throws SQLException {
         Objects.requireNonNull(username, "username");
@@ -73,8 +81,8 @@ public final class DerbyAccountStore implements AccountStore {
         String id = Ids.newId();
         long now = System.currentTimeMillis();
         try (PreparedStatement insert = c.prepareStatement("INSERT INTO accounts (id, username, username_lower,"
-                + " role, password_hash, created_at, updated_at, rev, node_id, deleted)"
-                + " VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, FALSE)")) {
+                + " role, password_hash, created_at, updated_at, rev, node_id, deleted, seq)"
+                + " VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, FALSE, " + DerbyMetadataLog.NEXT_SEQ + ")")) {
             insert.setString(1, id);
             insert.setString(2, username);
             insert.setString(3, lower(username));
@@ -277,13 +285,13 @@ public final class DerbyAccountStore implements AccountStore {
         }
     }
 
-    private static Account account(ResultSet rs) throws SQLException {
+    static Account account(ResultSet rs) throws SQLException {
         return new Account(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4),
                 Instant.ofEpochMilli(rs.getLong(5)), Instant.ofEpochMilli(rs.getLong(6)), rs.getLong(7),
                 rs.getString(8));
     }
 
-    private static String lower(String username) {
+    static String lower(String username) {
         return username.toLowerCase(Locale.ROOT);
     }
 }

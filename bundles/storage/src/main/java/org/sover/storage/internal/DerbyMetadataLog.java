@@ -1,5 +1,6 @@
 package org.sover.storage.internal;
 
+import java.lang.System.Logger.Level;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -8,6 +9,7 @@ import java.sql.Statement;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
 
@@ -17,23 +19,29 @@ import org.osgi.service.component.annotations.Reference;
 import org.sover.api.replication.Change;
 import org.sover.api.replication.MetadataLog;
 import org.sover.api.storage.Page;
+import org.sover.api.vault.Account;
 import org.sover.api.vault.Album;
 import org.sover.api.vault.Photo;
 
 /**
- * The metadata op log (docs/PROTOCOL.md) over the albums and photos tables. Each row carries
- * the change sequence number of its last write ({@code seq}, schema V3), so the changes after
- * a cursor are a range scan of the seq indexes, and each record appears once, in its current
- * state, tombstones included. A peer's changes are applied last writer wins on
+ * The metadata op log (docs/PROTOCOL.md) over the albums, photos and accounts tables. Each row
+ * carries the change sequence number of its last write ({@code seq}, schema V3 and V4), so the
+ * changes after a cursor are a range scan of the seq indexes, and each record appears once, in
+ * its current state, tombstones included. A peer's changes are applied last writer wins on
  * {@code (rev, updated_at, node_id)}.
  */
 @Component(service = MetadataLog.class)
 public final class DerbyMetadataLog implements MetadataLog {
-    /** The SQL expression that gives a write of an album or photo row its place in the log. */
+    /** The SQL expression that gives a write of an album, photo or account row its place in the log. */
     static final String NEXT_SEQ = "NEXT VALUE FOR change_seq";
     static final int MAX_CURSOR_LENGTH = 200;
 
+    private static final System.Logger LOG = System.getLogger(DerbyMetadataLog.class.getName());
     private static final String DUPLICATE_KEY = "23505";
+    /** The width of accounts.username. */
+    private static final int MAX_USERNAME_LENGTH = 64;
+    /** How many times an account change is decided again after a concurrent apply took its id or name. */
+    private static final int ACCOUNT_APPLY_ATTEMPTS = 3;
 
     private final DerbyDatabase database;
 
@@ -41,7 +49,9 @@ public final class DerbyMetadataLog implements MetadataLog {
     private enum Table {
         ALBUMS("albums", "name", "created_at", "updated_at", "rev", "node_id", "deleted"),
         PHOTOS("photos", "album_id", "blob_id", "filename", "content_type", "size", "width", "height", "taken_at",
-                "uploaded_at", "updated_at", "rev", "node_id", "uploaded_by", "deleted");
+                "uploaded_at", "updated_at", "rev", "node_id", "uploaded_by", "deleted"),
+        ACCOUNTS("accounts", "username", "username_lower", "role", "password_hash", "created_at", "updated_at", "rev",
+                "node_id", "deleted");
 
         final String name;
         /** Overwrites the row only when the incoming clock (the parameters after the id) is higher. */
@@ -73,7 +83,7 @@ public final class DerbyMetadataLog implements MetadataLog {
     }
 
     /**
-     * Must be the first statement of every transaction that writes an album or photo row: holds
+     * Must be the first statement of every transaction that writes an album, photo or account row: holds
      * the log's gate in SHARE mode until commit, so {@link #changesSince} can wait for writers
      * that hold a seq they have not committed yet. First, because a writer waiting here while
      * holding a row lock could close a lock cycle with a reader queued for the gate.
@@ -90,16 +100,24 @@ public final class DerbyMetadataLog implements MetadataLog {
         long after = cursor == null ? 0 : ChangeCursor.decode(cursor).after(epoch);
         long horizon = database.transaction("wait for the writers of the op log", DerbyMetadataLog::horizon);
         return database.query("read the op log", c -> {
-            List<Logged> albums = albumsBetween(c, after, horizon, limit);
-            List<Logged> photos = photosBetween(c, after, horizon, limit);
-            // Both lists are in seq order: merge them and keep the first limit.
-            List<Change> changes = new ArrayList<>(Math.min(limit, albums.size() + photos.size()));
-            int a = 0;
-            int p = 0;
+            List<List<Logged>> tables = List.of(albumsBetween(c, after, horizon, limit),
+                    photosBetween(c, after, horizon, limit), accountsBetween(c, after, horizon, limit));
+            // Each list is in seq order: merge them and keep the first limit.
+            List<Change> changes = new ArrayList<>();
+            int[] taken = new int[tables.size()];
             long last = after;
-            while (changes.size() < limit && (a < albums.size() || p < photos.size())) {
-                Logged next = p == photos.size() || (a < albums.size() && albums.get(a).seq() < photos.get(p).seq())
-                        ? albums.get(a++) : photos.get(p++);
+            while (changes.size() < limit) {
+                int from = -1;
+                for (int t = 0; t < tables.size(); t++) {
+                    if (taken[t] < tables.get(t).size() && (from < 0
+                            || tables.get(t).get(taken[t]).seq() < tables.get(from).get(taken[from]).seq())) {
+                        from = t;
+                    }
+                }
+                if (from < 0) {
+                    break;
+                }
+                Logged next = tables.get(from).get(taken[from]++);
                 changes.add(next.change());
                 last = next.seq();
             }
@@ -167,10 +185,34 @@ public final class DerbyMetadataLog implements MetadataLog {
         return photos;
     }
 
+    private static List<Logged> accountsBetween(Connection c, long after, long before, int limit)
+            throws SQLException {
+        List<Logged> accounts = new ArrayList<>();
+        try (PreparedStatement select = c.prepareStatement("SELECT " + DerbyAccountStore.ACCOUNT_COLUMNS
+                + ", a.deleted, a.seq FROM accounts a WHERE a.seq > ? AND a.seq < ? ORDER BY a.seq"
+                + " FETCH FIRST ? ROWS ONLY")) {
+            select.setLong(1, after);
+            select.setLong(2, before);
+            select.setInt(3, limit);
+            try (ResultSet rs = select.executeQuery()) {
+                while (rs.next()) {
+                    // The password hash travels: the log is served to the family's full nodes only.
+                    Account account = DerbyAccountStore.account(rs);
+                    accounts.add(new Logged(rs.getLong(10), Change.of(account, rs.getBoolean(9))));
+                }
+            }
+        }
+        return accounts;
+    }
+
     @Override
     public boolean apply(Change change) {
-        if (change == null || (change.album() == null) == (change.photo() == null)) {
-            throw new IllegalArgumentException("a change holds exactly one album or one photo");
+        if (change == null || (change.album() != null ? 1 : 0) + (change.photo() != null ? 1 : 0)
+                + (change.account() != null ? 1 : 0) != 1) {
+            throw new IllegalArgumentException("a change holds exactly one album, one photo or one account");
+        }
+        if (change.account() != null) {
+            return applyAccount(change.account(), change.deleted());
         }
         if (change.album() != null) {
             Album a = change.album();
@@ -225,6 +267,151 @@ public final class DerbyMetadataLog implements MetadataLog {
                 return overwriteOlder(c, table, id, rev, updatedAt, nodeId, state);
             }
         });
+    }
+
+    /**
+     * Last writer wins as in {@link #applyRow}, and two accounts never hold one username: when
+     * the incoming record claims a name that another record holds here, one of the two yields
+     * ({@link #yields}) and is renamed in the same transaction. The rule depends only on the two
+     * records, so every node renames the same one to the same name, and the rename, a write
+     * with a higher rev, travels on like any other.
+     */
+    private boolean applyAccount(Account a, boolean deleted) {
+        required(a.id(), "id");
+        required(a.username(), "username");
+        required(a.passwordHash(), "passwordHash");
+        required(a.nodeId(), "nodeId");
+        millis(a.createdAt(), "createdAt");
+        millis(a.updatedAt(), "updatedAt");
+        if (!Account.ADMIN.equals(a.role()) && !Account.MEMBER.equals(a.role())) {
+            throw new IllegalArgumentException("the change has no role " + Account.ADMIN + " or " + Account.MEMBER);
+        }
+        return database.transaction("apply a change of account " + a.id(), c -> {
+            enterWriter(c);
+            for (int attempt = 1;; attempt++) {
+                try {
+                    return applyAccount(c, a, deleted);
+                } catch (SQLException e) {
+                    if (!DUPLICATE_KEY.equals(e.getSQLState()) || attempt == ACCOUNT_APPLY_ATTEMPTS) {
+                        throw e;
+                    }
+                    // A concurrent apply (pulled from another peer) wrote this id or this
+                    // username first; only the statement failed. Decide again against that row.
+                }
+            }
+        });
+    }
+
+    private static boolean applyAccount(Connection c, Account incoming, boolean deleted) throws SQLException {
+        Claim claim = new Claim(incoming.id(), incoming.username(), incoming.createdAt().toEpochMilli(),
+                incoming.rev(), incoming.updatedAt().toEpochMilli(), incoming.nodeId(), deleted);
+        Optional<Claim> local = claim(c, "id = ?", incoming.id(), null);
+        if (local.isPresent() && !newer(claim, local.get())) {
+            return false; // the local clock is the same or higher
+        }
+        Account winner = incoming;
+        Optional<Claim> holder = claim(c, "username_lower = ?", DerbyAccountStore.lower(incoming.username()),
+                incoming.id());
+        if (holder.isPresent()) {
+            Claim yielding = yields(claim, holder.get()) ? claim : holder.get();
+            String name = freeUsername(c, yielding);
+            long now = System.currentTimeMillis();
+            long updatedAt = Math.max(now, yielding.updatedAt() + 1);
+            LOG.log(Level.INFO, "Accounts {0} and {1} are both named \"{2}\"; account {3} is now \"{4}\"",
+                    holder.get().id(), incoming.id(), holder.get().username(), yielding.id(), name);
+            if (yielding == claim) {
+                winner = new Account(incoming.id(), name, incoming.role(), incoming.passwordHash(),
+                        incoming.createdAt(), Instant.ofEpochMilli(updatedAt), incoming.rev() + 1, incoming.nodeId());
+            } else {
+                rename(c, yielding, name, updatedAt);
+            }
+        }
+        Object[] state = {winner.username(), DerbyAccountStore.lower(winner.username()), winner.role(),
+                winner.passwordHash(), winner.createdAt().toEpochMilli(), winner.updatedAt().toEpochMilli(),
+                winner.rev(), winner.nodeId(), deleted};
+        if (local.isPresent()) {
+            return overwriteOlder(c, Table.ACCOUNTS, winner.id(), winner.rev(), winner.updatedAt().toEpochMilli(),
+                    winner.nodeId(), state);
+        }
+        try (PreparedStatement insert = c.prepareStatement(Table.ACCOUNTS.insert)) {
+            insert.setString(bind(insert, state), winner.id());
+            insert.executeUpdate();
+            return true;
+        }
+    }
+
+    /** An account's claim to its username: what decides a collision, and the clock a rename continues. */
+    private record Claim(String id, String username, long createdAt, long rev, long updatedAt, String nodeId,
+            boolean deleted) {
+    }
+
+    /** The account row matching {@code where}, other than {@code exceptId}. */
+    private static Optional<Claim> claim(Connection c, String where, String value, String exceptId)
+            throws SQLException {
+        try (PreparedStatement select = c.prepareStatement("SELECT id, username, created_at, rev, updated_at,"
+                + " node_id, deleted FROM accounts WHERE " + where + (exceptId == null ? "" : " AND id <> ?"))) {
+            select.setString(1, value);
+            if (exceptId != null) {
+                select.setString(2, exceptId);
+            }
+            try (ResultSet rs = select.executeQuery()) {
+                return rs.next() ? Optional.of(new Claim(rs.getString(1), rs.getString(2), rs.getLong(3),
+                        rs.getLong(4), rs.getLong(5), rs.getString(6), rs.getBoolean(7))) : Optional.empty();
+            }
+        }
+    }
+
+    /** The comparison of {@link Table#overwriteOlder}: rev, then updated_at, then node_id. */
+    private static boolean newer(Claim incoming, Claim local) {
+        if (incoming.rev() != local.rev()) {
+            return incoming.rev() > local.rev();
+        }
+        if (incoming.updatedAt() != local.updatedAt()) {
+            return incoming.updatedAt() > local.updatedAt();
+        }
+        return incoming.nodeId().compareTo(local.nodeId()) > 0;
+    }
+
+    /**
+     * Of two accounts that claim one username, whether {@code a} gives it up: a deleted account
+     * before a live one (nobody logs in with it), otherwise the later of {@code (created_at, id)},
+     * so the family's first admin keeps "admin".
+     */
+    private static boolean yields(Claim a, Claim b) {
+        if (a.deleted() != b.deleted()) {
+            return a.deleted();
+        }
+        if (a.createdAt() != b.createdAt()) {
+            return a.createdAt() > b.createdAt();
+        }
+        return a.id().compareTo(b.id()) > 0;
+    }
+
+    /** {@code <username>-<the first 4 characters of the id>}, with more of the id while that is taken too. */
+    private static String freeUsername(Connection c, Claim account) throws SQLException {
+        String id = account.id().toLowerCase(Locale.ROOT);
+        for (int n = Math.min(4, id.length()); n <= id.length(); n++) {
+            String suffix = "-" + id.substring(0, n);
+            String base = account.username();
+            String name = base.substring(0, Math.min(base.length(), MAX_USERNAME_LENGTH - suffix.length())) + suffix;
+            if (claim(c, "username_lower = ?", DerbyAccountStore.lower(name), account.id()).isEmpty()) {
+                return name;
+            }
+        }
+        throw new SQLException("no free username for account " + account.id() + " (\"" + account.username() + "\")");
+    }
+
+    /** A write by this node that keeps the record's node_id: every node that renames it computes the same. */
+    private static void rename(Connection c, Claim account, String username, long updatedAt) throws SQLException {
+        try (PreparedStatement update = c.prepareStatement("UPDATE accounts SET username = ?, username_lower = ?,"
+                + " rev = ?, updated_at = ?, seq = " + NEXT_SEQ + " WHERE id = ?")) {
+            update.setString(1, username);
+            update.setString(2, DerbyAccountStore.lower(username));
+            update.setLong(3, account.rev() + 1);
+            update.setLong(4, updatedAt);
+            update.setString(5, account.id());
+            update.executeUpdate();
+        }
     }
 
     private static boolean overwriteOlder(Connection c, Table table, String id, long rev, long updatedAt,

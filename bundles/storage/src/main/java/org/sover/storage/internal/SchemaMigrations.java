@@ -26,7 +26,8 @@ final class SchemaMigrations {
      * Every script, in order. Listed rather than discovered because a bundle's class loader
      * cannot enumerate a resource folder portably; a unit test checks the list is complete.
      */
-    static final List<String> SCRIPTS = List.of("V1__init.sql", "V2__replication.sql", "V3__oplog.sql");
+    static final List<String> SCRIPTS = List.of("V1__init.sql", "V2__replication.sql", "V3__oplog.sql",
+            "V4__accounts_oplog.sql");
 
     static final String RESOURCE_FOLDER = "db/migration/";
     private static final Pattern NAME = Pattern.compile("V(\\d+)__(\\w+)\\.sql");

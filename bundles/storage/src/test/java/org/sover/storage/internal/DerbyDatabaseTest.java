@@ -30,7 +30,7 @@ public class DerbyDatabaseTest extends DatabaseTestSupport {
     public void aFreshDatabaseIsAtTheLatestSchemaVersion() {
         List<String> versions = schemaVersions();
 
-        assertEquals(List.of("1 init", "2 replication", "3 oplog"), versions);
+        assertEquals(List.of("1 init", "2 replication", "3 oplog", "4 accounts oplog"), versions);
         assertTrue(Files.isDirectory(temp.getRoot().toPath().resolve("db")));
     }
 
@@ -41,7 +41,7 @@ public class DerbyDatabaseTest extends DatabaseTestSupport {
 
         database = new DerbyDatabase(temp.getRoot().toPath(), 1000, 8);
 
-        assertEquals(List.of("1 init", "2 replication", "3 oplog"), schemaVersions());
+        assertEquals(List.of("1 init", "2 replication", "3 oplog", "4 accounts oplog"), schemaVersions());
         assertEquals(album, new DerbyVaultRepository(database).album(album.id()).orElseThrow());
         int applied = database.transaction("migrate again", c -> new SchemaMigrations().apply(c));
         assertEquals(0, applied);

@@ -232,10 +232,10 @@ public class DerbyMetadataLogTest extends DatabaseTestSupport {
 
     @Test
     public void malformedChangesAreRejected() {
-        assertThrows(IllegalArgumentException.class, () -> log.apply(new Change(null, null, false)));
+        assertThrows(IllegalArgumentException.class, () -> log.apply(new Change(null, null, null, false)));
         Album album = new Album(Ids.newId(), "x", T0, T0, 1, NODE, 0, null);
         Photo photo = peerPhoto(Ids.newId(), album.id(), blobId("x"));
-        assertThrows(IllegalArgumentException.class, () -> log.apply(new Change(album, photo, false)));
+        assertThrows(IllegalArgumentException.class, () -> log.apply(new Change(album, photo, null, false)));
         assertThrows(IllegalArgumentException.class,
                 () -> log.apply(Change.of(new Album(Ids.newId(), "x", T0, null, 1, NODE, 0, null), false)));
         assertThrows(IllegalArgumentException.class,
@@ -423,7 +423,7 @@ public class DerbyMetadataLogTest extends DatabaseTestSupport {
     }
 
     /** Pulls everything {@code into} has not seen from {@code from}, as the replication puller does. */
-    private static int pull(DerbyMetadataLog from, String fromNode, DerbyMetadataLog into) {
+    static int pull(DerbyMetadataLog from, String fromNode, DerbyMetadataLog into) {
         int applied = 0;
         while (true) {
             Page<Change> page = from.changesSince(into.cursorOf(fromNode).orElse(null), 2);
@@ -457,8 +457,9 @@ public class DerbyMetadataLogTest extends DatabaseTestSupport {
                 null, "bob");
     }
 
-    private static String idOf(Change change) {
-        return change.album() != null ? change.album().id() : change.photo().id();
+    static String idOf(Change change) {
+        return change.album() != null ? change.album().id()
+                : change.photo() != null ? change.photo().id() : change.account().id();
     }
 
     /** What the blob's arrival will do on a receiving node: its record appears. */
@@ -489,7 +490,7 @@ public class DerbyMetadataLogTest extends DatabaseTestSupport {
         }
     }
 
-    private static void shutdown(EmbeddedDriver driver, String url) {
+    static void shutdown(EmbeddedDriver driver, String url) {
         try {
             driver.connect(url + ";shutdown=true", new Properties()).close();
         } catch (SQLException e) {

@@ -44,6 +44,7 @@ import org.sover.api.replication.JobState;
 import org.sover.api.replication.PairingException;
 import org.sover.api.replication.PeerDirectory;
 import org.sover.api.replication.PeerRole;
+import org.sover.api.replication.PeerSync;
 import org.sover.api.storage.BlobStore;
 import org.sover.api.storage.ConflictException;
 import org.sover.api.storage.InsufficientStorageException;
@@ -533,7 +534,19 @@ public final class ApiServlet extends HttpServlet {
                 }
                 return;
             }
-            only(seg.size() == 3 && (seg.get(2).equals("block") || seg.get(2).equals("unblock")), method, "POST");
+            only(seg.size() == 3 && (seg.get(2).equals("block") || seg.get(2).equals("unblock")
+                    || seg.get(2).equals("sync")), method, "POST");
+            if (seg.get(2).equals("sync")) {
+                PeerSync done = directory.sync(nodeId);
+                Map<String, Object> m = new LinkedHashMap<>();
+                m.put("reached", done.reached());
+                m.put("error", done.error());
+                m.put("applied", done.applied());
+                m.put("requeued", done.requeued());
+                m.put("queued", done.queued());
+                send(resp, 200, m);
+                return;
+            }
             if (seg.get(2).equals("block")) {
                 directory.block(nodeId);
             } else {
