@@ -52,6 +52,8 @@ public final class MetadataPuller {
     private final java.util.concurrent.atomic.AtomicReference<EventAdmin> events = new java.util.concurrent.atomic.AtomicReference<>();
     private final Clock clock = Clock.systemUTC();
     private final ScheduledExecutorService timer;
+    /** Peers whose last pull failed; a successful pull of one requeues its jobs. */
+    private final java.util.Set<String> down = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     @Activate
     public MetadataPuller(@Reference PeerStore peers, @Reference MetadataLog log, @Reference JobQueue jobs,
@@ -120,7 +122,9 @@ public final class MetadataPuller {
             try {
                 // A storage peer gets no metadata: a signed ping is its heartbeat.
                 int applied = peer.role() == PeerRole.FULL ? pullFrom(peer, address) : ping(peer, address);
-                if (peer.lastError() != null) {
+                // Down by our own pulls (remembered here: the peer's first contact with us clears
+                // the stored error, maybe before this pull), or marked down by a failed transfer.
+                if (down.remove(peer.nodeId()) | peer.lastError() != null) {
                     int requeued = jobs.requeuePeer(peer.nodeId(), clock.instant());
                     LOG.info("node {} ({}) answers again; {} waiting jobs requeued", peer.nodeId(), peer.name(), requeued);
                     postPeer(peer.nodeId(), true, null);
@@ -138,6 +142,7 @@ public final class MetadataPuller {
             }
         }
         if (lastProblem != null) {
+            down.add(peer.nodeId());
             peers.recordError(peer.nodeId(), "cannot reach it: " + lastProblem, clock.instant());
             if (peer.lastError() == null) {
                 LOG.info("node {} ({}) does not answer: {}", peer.nodeId(), peer.name(), lastProblem);
