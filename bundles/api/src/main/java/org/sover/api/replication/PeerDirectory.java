@@ -9,6 +9,12 @@ import java.util.Optional;
  * to do.
  */
 public interface PeerDirectory {
+    /** This node's name as its peers show it. */
+    String nodeName();
+
+    /** The base URLs peers reach this node at. */
+    List<String> nodeAddresses();
+
     /** A one-time pairing line for another node to paste ({@code sover-pair:...}), valid 15 minutes. */
     String createPairingPayload(PeerRole role);
 

@@ -13,6 +13,8 @@ public final class ReplicationEvents {
     public static final String PEER = "org/sover/replication/PEER";
     /** A blob arrived and its photos became visible: {@link #BLOB_ID}, {@link #PEER_ID} (the sender). */
     public static final String BLOB = "org/sover/replication/BLOB";
+    /** A line of the diagnostics log: {@link #SEQ}, {@link #LEVEL}, {@link #MESSAGE}, {@link #AT} (epoch millis). */
+    public static final String DIAG = "org/sover/replication/DIAG";
     /** Every topic above. */
     public static final String ALL = "org/sover/replication/*";
 
@@ -29,6 +31,10 @@ public final class ReplicationEvents {
     public static final String COUNT = "count";
     public static final String REASON = "reason";
     public static final String UP = "up";
+    public static final String SEQ = "seq";
+    public static final String LEVEL = "level";
+    public static final String MESSAGE = "message";
+    public static final String AT = "at";
 
     private ReplicationEvents() {
     }

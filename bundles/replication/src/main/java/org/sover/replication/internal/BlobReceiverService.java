@@ -12,6 +12,7 @@ import java.util.concurrent.atomic.AtomicReference;
 
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Modified;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.annotations.ReferenceCardinality;
 import org.osgi.service.component.annotations.ReferencePolicy;
@@ -20,11 +21,13 @@ import org.osgi.service.event.EventAdmin;
 import org.sover.api.crypto.BlobManifest;
 import org.sover.api.crypto.NodeIdentity;
 import org.sover.api.crypto.SignatureVerifier;
+import org.sover.api.replication.Bandwidth;
 import org.sover.api.replication.BlobReceiver;
 import org.sover.api.replication.Delivery;
 import org.sover.api.replication.Peer;
 import org.sover.api.replication.PeerStore;
 import org.sover.api.replication.ReplicationEvents;
+import org.sover.api.replication.ReplicationMonitor;
 import org.sover.api.storage.BlobStore;
 import org.sover.api.storage.InsufficientStorageException;
 import org.sover.api.storage.PendingBlob;
@@ -38,7 +41,7 @@ import org.slf4j.LoggerFactory;
  * signed by its origin, the bytes must have the manifest's size and SHA-256, and only then is
  * the blob committed (atomically, by the store) and recorded.
  */
-@Component(service = BlobReceiver.class, immediate = true)
+@Component(service = BlobReceiver.class, immediate = true, configurationPid = "org.sover.replication")
 public final class BlobReceiverService implements BlobReceiver {
     private static final Logger LOG = LoggerFactory.getLogger(BlobReceiverService.class);
     private final BlobStore blobs;
@@ -47,15 +50,27 @@ public final class BlobReceiverService implements BlobReceiver {
     private final PeerStore peers;
     private final SignatureVerifier signatures;
     private final AtomicReference<EventAdmin> events = new AtomicReference<>();
+    private final ReplicationMonitor monitor;
+    private final Bandwidth bandwidth;
+    private volatile ReplicationConfig config;
 
     @Activate
     public BlobReceiverService(@Reference BlobStore blobs, @Reference VaultRepository repository,
-            @Reference NodeIdentity identity, @Reference PeerStore peers, @Reference SignatureVerifier signatures) {
+            @Reference NodeIdentity identity, @Reference PeerStore peers, @Reference SignatureVerifier signatures,
+            @Reference ReplicationMonitor monitor, ReplicationConfig config) {
+        this.monitor = monitor;
+        this.config = config;
+        this.bandwidth = new Bandwidth(() -> Math.max(0, this.config.maxReceiveKiBps()) * 1024);
         this.blobs = blobs;
         this.repository = repository;
         this.identity = identity;
         this.peers = peers;
         this.signatures = signatures;
+    }
+
+    @Modified
+    void modified(ReplicationConfig newConfig) {
+        this.config = newConfig;
     }
 
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC, unbind = "unbindEvents")
@@ -78,6 +93,10 @@ public final class BlobReceiverService implements BlobReceiver {
             throws BlobRejectedException, IOException {
         BlobManifest m = record.manifest();
         checkManifest(record);
+        if (config.pauseIncoming()) {
+            throw new BlobRejectedException(503, "paused", "Node " + identity.nodeId()
+                    + " is not taking blobs right now (incoming transfers are paused); it will take them later.");
+        }
         if (has(m.blobId())) {
             // Sent again (the sender did not see our last answer): nothing to store.
             return new Delivery(m.blobId(), m.cipherSize(), m.cipherSha256(), null);
@@ -95,7 +114,7 @@ public final class BlobReceiverService implements BlobReceiver {
         MessageDigest sha = sha256();
         long received;
         try (PendingBlob pending = blobs.create()) {
-            received = copy(ciphertext, pending.output(), sha, m.cipherSize());
+            received = copy(bandwidth.wrap(ciphertext), pending.output(), sha, m.cipherSize());
             String hash = HexFormat.of().formatHex(sha.digest());
             if (received != m.cipherSize() || !hash.equals(m.cipherSha256())) {
                 // close() discards the pending data: nothing partial is ever stored under the id.
@@ -110,6 +129,7 @@ public final class BlobReceiverService implements BlobReceiver {
         } catch (InsufficientStorageException e) {
             throw new BlobRejectedException(507, "insufficient_storage", e.getMessage());
         }
+        monitor.received(senderNodeId, received);
         if (repository.putBlobRecord(record)) {
             LOG.debug("received blob {} ({} bytes) from node {}", m.blobId(), received, senderNodeId);
         }

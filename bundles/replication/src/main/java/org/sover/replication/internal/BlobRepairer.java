@@ -25,6 +25,7 @@ import org.sover.api.replication.BlobReceiver;
 import org.sover.api.replication.NodeProtocol;
 import org.sover.api.replication.Peer;
 import org.sover.api.replication.PeerStore;
+import org.sover.api.replication.ReplicationMonitor;
 import org.sover.api.storage.BlobStore;
 import org.sover.api.vault.BlobRecord;
 import org.sover.api.vault.VaultRepository;
@@ -49,6 +50,7 @@ public final class BlobRepairer {
     private final BlobReceiver receiver;
     private final PeerStore peers;
     private final NodeClient client;
+    private final ReplicationMonitor monitor;
     private final Clock clock = Clock.systemUTC();
     private final ScheduledExecutorService timer;
     private final Map<String, Instant> firstSeenMissing = new HashMap<>();
@@ -59,7 +61,8 @@ public final class BlobRepairer {
     @Activate
     public BlobRepairer(@Reference VaultRepository repository, @Reference BlobStore blobs,
             @Reference BlobReceiver receiver, @Reference PeerStore peers, @Reference PeerDirectoryService directory,
-            ReplicationConfig config) {
+            @Reference ReplicationMonitor monitor, ReplicationConfig config) {
+        this.monitor = monitor;
         this.repository = repository;
         this.blobs = blobs;
         this.receiver = receiver;
@@ -134,6 +137,7 @@ public final class BlobRepairer {
                         }
                         receiver.receive(peer.nodeId(), record, body);
                         LOG.info("repaired blob {} from node {} ({})", blobId, peer.name(), peer.nodeId());
+                        monitor.note(ReplicationMonitor.INFO, "Repaired blob " + blobId + " from " + peer.name() + ".");
                         return true;
                     }
                 } catch (BlobReceiver.BlobRejectedException e) {
@@ -205,6 +209,8 @@ public final class BlobRepairer {
 
     private void discard(BlobRecord record) {
         LOG.warn("blob {} failed its hash check; discarding it and fetching it again from a peer", record.id());
+        monitor.note(ReplicationMonitor.ERROR, "Blob " + record.id()
+                + " failed its checksum on this node's disk; discarded, fetching it again from a peer.");
         repository.dropBlobRecord(record.id());
         try {
             blobs.delete(record.id()); // the thumbnail stays: it was made from the good bytes

@@ -19,6 +19,7 @@ import org.sover.api.replication.Peer;
 import org.sover.api.replication.PeerRole;
 import org.sover.api.replication.PeerStore;
 import org.sover.api.replication.ReplicationEvents;
+import org.sover.api.replication.ReplicationMonitor;
 import org.sover.api.storage.BlobStore;
 import org.sover.api.vault.Photo;
 import org.sover.api.vault.VaultRepository;
@@ -49,6 +50,7 @@ public final class MetadataPuller {
     private final NodeClient client;
     private final VaultRepository repository;
     private final BlobStore blobs;
+    private final ReplicationMonitor monitor;
     private final java.util.concurrent.atomic.AtomicReference<EventAdmin> events = new java.util.concurrent.atomic.AtomicReference<>();
     private final Clock clock = Clock.systemUTC();
     private final ScheduledExecutorService timer;
@@ -58,7 +60,8 @@ public final class MetadataPuller {
     @Activate
     public MetadataPuller(@Reference PeerStore peers, @Reference MetadataLog log, @Reference JobQueue jobs,
             @Reference PeerDirectoryService directory, @Reference VaultRepository repository,
-            @Reference BlobStore blobs, ReplicationConfig config) {
+            @Reference BlobStore blobs, @Reference ReplicationMonitor monitor, ReplicationConfig config) {
+        this.monitor = monitor;
         this.repository = repository;
         this.blobs = blobs;
         this.peers = peers;
@@ -121,12 +124,16 @@ public final class MetadataPuller {
         for (String address : peer.addresses()) {
             try {
                 // A storage peer gets no metadata: a signed ping is its heartbeat.
+                long started = System.nanoTime();
                 int applied = peer.role() == PeerRole.FULL ? pullFrom(peer, address) : ping(peer, address);
+                monitor.heartbeat(peer.nodeId(), (System.nanoTime() - started) / 1_000_000);
                 // Down by our own pulls (remembered here: the peer's first contact with us clears
                 // the stored error, maybe before this pull), or marked down by a failed transfer.
                 if (down.remove(peer.nodeId()) | peer.lastError() != null) {
                     int requeued = jobs.requeuePeer(peer.nodeId(), clock.instant());
                     LOG.info("node {} ({}) answers again; {} waiting jobs requeued", peer.nodeId(), peer.name(), requeued);
+                    monitor.note(ReplicationMonitor.INFO, peer.name() + " answers again; " + requeued
+                            + " waiting jobs were requeued.");
                     postPeer(peer.nodeId(), true, null);
                 }
                 peers.recordContact(peer.nodeId(), clock.instant(), address);
@@ -146,6 +153,7 @@ public final class MetadataPuller {
             peers.recordError(peer.nodeId(), "cannot reach it: " + lastProblem, clock.instant());
             if (peer.lastError() == null) {
                 LOG.info("node {} ({}) does not answer: {}", peer.nodeId(), peer.name(), lastProblem);
+                monitor.note(ReplicationMonitor.WARN, peer.name() + " does not answer: " + lastProblem);
                 postPeer(peer.nodeId(), false, lastProblem);
             }
         }

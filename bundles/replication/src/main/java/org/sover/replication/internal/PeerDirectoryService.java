@@ -345,6 +345,16 @@ public final class PeerDirectoryService implements PeerDirectory {
         return peers.peer(nodeId).map(p -> p.role() == PeerRole.FULL).orElse(false);
     }
 
+    @Override
+    public String nodeName() {
+        return name();
+    }
+
+    @Override
+    public List<String> nodeAddresses() {
+        return addresses();
+    }
+
     String name() {
         String configured = config.name();
         if (configured != null && !configured.isBlank()) {

@@ -32,6 +32,15 @@ public @interface ReplicationConfig {
     @AttributeDefinition(description = "How often every stored blob is re-hashed against its manifest, in seconds (default: daily); 0 = never")
     long scrubIntervalSeconds() default 86400;
 
+    @AttributeDefinition(description = "Stop taking blobs from peers (they retry later); the switch is also on the dashboard")
+    boolean pauseIncoming() default false;
+
+    @AttributeDefinition(description = "Limit on sending blobs, in KiB per second for all peers together; 0 = none")
+    long maxSendKiBps() default 0;
+
+    @AttributeDefinition(description = "Limit on receiving blobs, in KiB per second for all peers together; 0 = none")
+    long maxReceiveKiBps() default 0;
+
     @AttributeDefinition(description = "Stop sending blobs to peers (jobs wait, pending); the switch is also on the dashboard")
     boolean pauseOutgoing() default false;
 }

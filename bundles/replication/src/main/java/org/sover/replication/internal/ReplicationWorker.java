@@ -30,8 +30,10 @@ import org.osgi.service.component.annotations.ReferencePolicyOption;
 import org.sover.api.replication.Delivery;
 import org.sover.api.replication.Job;
 import org.sover.api.replication.JobQueue;
+import org.sover.api.replication.JobState;
 import org.sover.api.replication.Peer;
 import org.sover.api.replication.PeerStore;
+import org.sover.api.replication.ReplicationMonitor;
 import org.sover.api.replication.TransferException;
 import org.sover.api.replication.Transport;
 import org.sover.api.storage.BlobStore;
@@ -56,6 +58,7 @@ public final class ReplicationWorker {
     private final PeerStore peers;
     private final VaultRepository repository;
     private final BlobStore blobs;
+    private final ReplicationMonitor monitor;
     private final Clock clock = Clock.systemUTC();
     private final List<Ranked> transports = new CopyOnWriteArrayList<>();
     private final ScheduledExecutorService dispatcher;
@@ -71,7 +74,9 @@ public final class ReplicationWorker {
 
     @Activate
     public ReplicationWorker(@Reference JobQueue jobs, @Reference PeerStore peers,
-            @Reference VaultRepository repository, @Reference BlobStore blobs, ReplicationConfig config) {
+            @Reference VaultRepository repository, @Reference BlobStore blobs, @Reference ReplicationMonitor monitor,
+            ReplicationConfig config) {
+        this.monitor = monitor;
         this.jobs = jobs;
         this.peers = peers;
         this.repository = repository;
@@ -212,6 +217,8 @@ public final class ReplicationWorker {
         if (blobs.size(blob.id()) != blob.manifest().cipherSize()) {
             // Lost or truncated on disk: forget the record, so repair fetches the blob again.
             repository.dropBlobRecord(blob.id());
+            monitor.note(ReplicationMonitor.ERROR, "This node's copy of blob " + blob.id()
+                    + " is missing or damaged; it will be fetched again from a peer.");
             try {
                 blobs.delete(blob.id());
             } catch (java.io.IOException e) {
@@ -241,6 +248,7 @@ public final class ReplicationWorker {
                         LOG.warn("job {} was delivered after its lease ended", job.id());
                     }
                     peers.recordContact(peer.nodeId(), now, null);
+                    monitor.sent(peer.nodeId(), ack.size(), ack.path());
                     LOG.debug("sent blob {} to {} over {} in {} ms", blob.id(), peer.name(), t.name(),
                             Duration.between(started, now).toMillis());
                     return;
@@ -264,7 +272,11 @@ public final class ReplicationWorker {
         }
         String error = String.join("; ", problems);
         Instant now = clock.instant();
-        jobs.fail(job.id(), error, lastTransport, lastPath, now);
+        Optional<Job> after = jobs.fail(job.id(), error, lastTransport, lastPath, now);
+        if (after.isPresent() && after.get().state() == JobState.FAILED) {
+            monitor.note(ReplicationMonitor.WARN, "Photo " + job.photoId() + " could not be sent to " + peer.name()
+                    + " after " + after.get().attempts() + " attempts: " + error);
+        }
         if (unreachable && lastTransport != null) {
             // Counted as down: the metadata pull requeues its jobs as soon as it answers again.
             peers.recordError(peer.nodeId(), error, now);

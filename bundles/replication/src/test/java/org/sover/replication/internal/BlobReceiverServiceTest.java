@@ -66,6 +66,7 @@ public class BlobReceiverServiceTest {
     private Map<String, Peer> pinned;
     private List<Event> events;
     private BlobReceiverService receiver;
+    private Monitor monitor;
     private byte[] ciphertext;
     private BlobRecord record;
 
@@ -79,8 +80,8 @@ public class BlobReceiverServiceTest {
         pinned = new ConcurrentHashMap<>();
         pin(origin);
         events = new CopyOnWriteArrayList<>();
-        receiver = new BlobReceiverService(store, repository(records), self, peerStore(pinned),
-                new Ed25519SignatureVerifier());
+        monitor = new Monitor(java.time.Clock.systemUTC(), false);
+        receiver = receiver(Map.of());
         receiver.bindEvents(recorder(events));
         ciphertext = new byte[CIPHER_SIZE];
         new Random(42).nextBytes(ciphertext);
@@ -406,5 +407,30 @@ public class BlobReceiverServiceTest {
                 abort();
             }
         }
+    }
+
+    private BlobReceiverService receiver(Map<String, Object> config) {
+        return new BlobReceiverService(store, repository(records), self, peerStore(pinned),
+                new Ed25519SignatureVerifier(), monitor, TestConfigs.of(ReplicationConfig.class, config));
+    }
+
+    @Test
+    public void whileIncomingIsPausedNothingIsTakenAndTheSenderIsToldWhy() throws Exception {
+        BlobReceiverService paused = receiver(Map.of("pauseIncoming", true));
+
+        BlobRejectedException e = assertThrows(BlobRejectedException.class,
+                () -> paused.receive(origin.nodeId(), record, new ByteArrayInputStream(ciphertext)));
+
+        assertEquals(503, e.status());
+        assertEquals("paused", e.code());
+        assertFalse(paused.has(record.id()));
+    }
+
+    @Test
+    public void receivedBytesAreCountedForTheSender() throws Exception {
+        receiver.receive(origin.nodeId(), record, new ByteArrayInputStream(ciphertext));
+
+        assertEquals(ciphertext.length, monitor.bytesReceived());
+        assertEquals(ciphertext.length, monitor.link(origin.nodeId()).orElseThrow().bytesReceived());
     }
 }

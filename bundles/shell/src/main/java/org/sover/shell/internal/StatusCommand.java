@@ -1,12 +1,14 @@
 package org.sover.shell.internal;
 
 import java.io.IOException;
+import java.util.Dictionary;
 
 import org.apache.karaf.shell.api.action.Action;
 import org.apache.karaf.shell.api.action.Command;
 import org.apache.karaf.shell.api.action.lifecycle.Reference;
 import org.apache.karaf.shell.api.action.lifecycle.Service;
 import org.apache.karaf.shell.support.table.ShellTable;
+import org.osgi.service.cm.ConfigurationAdmin;
 import org.sover.api.DataDirectory;
 import org.sover.api.crypto.NodeIdentity;
 import org.sover.api.crypto.VaultCipher;
@@ -29,6 +31,15 @@ public class StatusCommand implements Action {
     @Reference
     VaultCipher cipher;
 
+    @Reference
+    ConfigurationAdmin configs;
+
+    /** A switch as ConfigAdmin holds it: a Boolean, or text from the .cfg file. */
+    private static boolean switchOf(Dictionary<String, Object> config, String key) {
+        Object v = config == null ? null : config.get(key);
+        return v instanceof Boolean b ? b : v != null && Boolean.parseBoolean(v.toString().trim());
+    }
+
     @Override
     public Object execute() throws IOException {
         VaultStats stats = repository.stats();
@@ -44,6 +55,9 @@ public class StatusCommand implements Action {
         table.addRow().addContent("Photos", Long.toString(stats.photos()));
         table.addRow().addContent("Stored blobs", stats.blobs() + " (" + ByteSizes.human(stats.blobBytes()) + ")");
         table.addRow().addContent("Accounts", Long.toString(stats.accounts()));
+        Dictionary<String, Object> replication = configs.getConfiguration("org.sover.replication", "?").getProperties();
+        table.addRow().addContent("Outgoing transfers", switchOf(replication, "pauseOutgoing") ? "paused" : "on");
+        table.addRow().addContent("Incoming transfers", switchOf(replication, "pauseIncoming") ? "paused" : "on");
         table.print(System.out);
         return null;
     }

@@ -45,6 +45,8 @@ import org.sover.api.replication.PairingException;
 import org.sover.api.replication.PeerDirectory;
 import org.sover.api.replication.PeerRole;
 import org.sover.api.replication.PeerSync;
+import org.sover.api.replication.ReplicationMonitor;
+import org.sover.api.replication.Transport;
 import org.sover.api.storage.BlobStore;
 import org.sover.api.storage.ConflictException;
 import org.sover.api.storage.InsufficientStorageException;
@@ -97,6 +99,30 @@ public final class ApiServlet extends HttpServlet {
             policyOption = ReferencePolicyOption.GREEDY)
     private transient volatile JobQueue jobQueue;
 
+    /** Optional: traffic, round trips and diagnostics for the dashboard. */
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    private transient volatile ReplicationMonitor monitor;
+
+    /** Optional: the transports registered now, for the dashboard. */
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    private transient volatile List<Transport> transports;
+
+    private transient volatile SettingsStore settingsStore;
+
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY, unbind = "unbindSettingsStore")
+    void bindSettingsStore(SettingsStore store) {
+        this.settingsStore = store;
+    }
+
+    void unbindSettingsStore(SettingsStore store) {
+        if (this.settingsStore == store) {
+            this.settingsStore = null;
+        }
+    }
+
     @Activate
     public ApiServlet(@Reference VaultRepository repository, @Reference AccountStore accountStore,
             @Reference BlobStore blobs, @Reference VaultCipher cipher, @Reference NodeIdentity identity,
@@ -148,7 +174,14 @@ public final class ApiServlet extends HttpServlet {
             }
             route(req, resp, segments(req));
         } catch (ApiException e) {
-            sendError(resp, e.status, e.code, e.getMessage());
+            if (e.field != null && !resp.isCommitted()) {
+                Map<String, Object> body = new LinkedHashMap<>(Json.error(e.code, e.getMessage()));
+                body.put("field", e.field);
+                resp.resetBuffer();
+                send(resp, e.status, body);
+            } else {
+                sendError(resp, e.status, e.code, e.getMessage());
+            }
         } catch (InsufficientStorageException e) {
             LOG.warn("disk full: {}", e.getMessage());
             sendError(resp, 507, "insufficient_storage",
@@ -237,6 +270,53 @@ public final class ApiServlet extends HttpServlet {
                 only(n == 2 && seg.get(1).equals("status"), method, "GET");
                 authenticate(req);
                 replicationStatus(resp);
+            }
+            case "node" -> {
+                Account me = authenticate(req);
+                if (n == 1) {
+                    only(true, method, "GET");
+                    send(resp, 200, NodeDashboard.body(identity, version, peerDirectory, jobQueue, monitor,
+                            transports, repository.stats(), blobs, settingsStore));
+                } else {
+                    only(n == 2 && seg.get(1).equals("switches"), method, "GET", "PUT");
+                    SettingsStore store = settings();
+                    if (method.equals("GET")) {
+                        send(resp, 200, store.switches());
+                    } else {
+                        requireAdmin(me, "Only an admin can switch transfers on and off.");
+                        Map<String, Object> now = store.setSwitches(jsonBody(req));
+                        note("Switches changed by " + me.username() + ": " + now);
+                        send(resp, 200, now);
+                    }
+                }
+            }
+            case "settings" -> {
+                only(n == 1, method, "GET", "PUT");
+                Account me = authenticate(req);
+                requireAdmin(me, "Only an admin can see and change the node's settings.");
+                SettingsStore store = settings();
+                if (method.equals("GET")) {
+                    send(resp, 200, store.read());
+                } else {
+                    Map<String, Object> now = store.update(jsonBody(req));
+                    note("Settings changed by " + me.username() + ".");
+                    send(resp, 200, now);
+                }
+            }
+            case "diagnostics" -> {
+                only(n == 1, method, "GET");
+                requireAdmin(authenticate(req), "Only an admin can read the node's diagnostics.");
+                ReplicationMonitor m = monitor;
+                if (m == null) {
+                    resp.setHeader("Retry-After", "5");
+                    throw new ApiException(503, "unavailable", "Diagnostics are not available right now (the replication bundle is not running).");
+                }
+                long after = longParam(req, "after", 0);
+                List<ReplicationMonitor.Diagnostic> items = m.diagnostics(after, limit(req));
+                Map<String, Object> body = new LinkedHashMap<>();
+                body.put("items", items.stream().map(Json::diagnostic).toList());
+                body.put("next", items.isEmpty() ? after : items.get(items.size() - 1).seq());
+                send(resp, 200, body);
             }
             case "jobs" -> {
                 if (!authenticate(req).isAdmin()) {
@@ -635,7 +715,47 @@ public final class ApiServlet extends HttpServlet {
                     ? "The replication status is not available right now (the job queue is away while storage restarts)."
                     : "The replication status is not available right now (the replication bundle is not running).");
         }
-        send(resp, 200, ReplicationStatus.body(directory.peers(), queue::counts, queue.counts(null), queue.coverage()));
+        ReplicationMonitor m = monitor;
+        send(resp, 200, ReplicationStatus.body(directory.peers(), queue::counts, queue.counts(null), queue.coverage(),
+                id -> m == null ? java.util.Optional.empty() : m.link(id)));
+    }
+
+    private SettingsStore settings() {
+        SettingsStore store = settingsStore;
+        if (store == null) {
+            resp503("Settings are not available right now (configuration admin is not running).");
+        }
+        return store;
+    }
+
+    private static void resp503(String message) {
+        throw new ApiException(503, "unavailable", message);
+    }
+
+    private static void requireAdmin(Account me, String message) {
+        if (!me.isAdmin()) {
+            throw new ApiException(403, "forbidden", message);
+        }
+    }
+
+    private void note(String message) {
+        ReplicationMonitor m = monitor;
+        if (m != null) {
+            m.note(ReplicationMonitor.INFO, message);
+        }
+        LOG.info(message);
+    }
+
+    private static long longParam(HttpServletRequest req, String name, long fallback) {
+        String raw = req.getParameter(name);
+        if (raw == null || raw.isEmpty()) {
+            return fallback;
+        }
+        try {
+            return Long.parseLong(raw);
+        } catch (NumberFormatException e) {
+            throw ApiException.badRequest("bad_request", name + " is a whole number.");
+        }
     }
 
     private static String nodeId(String raw) {
@@ -940,7 +1060,8 @@ public final class ApiServlet extends HttpServlet {
             return Map.of();
         }
         try {
-            Redundancy redundancy = Redundancy.load(photos, directory.peers(), queue::jobsOfBlobs,
+            Redundancy redundancy = Redundancy.load(photos, directory.peers(), settings.config().redundancyTarget(),
+                    queue::jobsOfBlobs,
                     blobId -> repository.blob(blobId).map(b -> b.manifest().originNodeId()).orElse(null));
             Map<String, Redundancy.Replication> out = new HashMap<>();
             for (Photo photo : photos) {

@@ -156,6 +156,15 @@ final class Json {
         return m;
     }
 
+    static Map<String, Object> diagnostic(org.sover.api.replication.ReplicationMonitor.Diagnostic d) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("seq", d.seq());
+        m.put("at", time(d.at()));
+        m.put("level", d.level());
+        m.put("message", d.message());
+        return m;
+    }
+
     static Map<String, Object> error(String code, String message) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("error", code);

@@ -35,12 +35,15 @@ final class Redundancy {
     }
 
     private final List<Peer> peers;
+    private final int wanted;
     private final Map<String, List<Job>> jobsByBlob;
     private final Function<String, String> originOf;
     private final Map<String, Optional<String>> origins = new HashMap<>();
 
-    private Redundancy(List<Peer> peers, Map<String, List<Job>> jobsByBlob, Function<String, String> originOf) {
+    private Redundancy(List<Peer> peers, int wanted, Map<String, List<Job>> jobsByBlob,
+            Function<String, String> originOf) {
         this.peers = peers;
+        this.wanted = wanted;
         this.jobsByBlob = jobsByBlob;
         this.originOf = originOf;
     }
@@ -55,10 +58,21 @@ final class Redundancy {
      */
     static Redundancy load(Collection<Photo> photos, List<Peer> pinned,
             Function<Collection<String>, Map<String, List<Job>>> jobsOfBlobs, Function<String, String> originOf) {
+        return load(photos, pinned, 0, jobsOfBlobs, originOf);
+    }
+
+    /**
+     * @param redundancyTarget copies that make a photo safe, this node included; 0 (or more than
+     *                         there are nodes) means one on every node
+     */
+    static Redundancy load(Collection<Photo> photos, List<Peer> pinned, int redundancyTarget,
+            Function<Collection<String>, Map<String, List<Job>>> jobsOfBlobs, Function<String, String> originOf) {
         List<Peer> counted = pinned.stream().filter(p -> !p.blocked()).toList();
         Map<String, List<Job>> jobs = counted.isEmpty() || photos.isEmpty() ? Map.of()
                 : jobsOfBlobs.apply(photos.stream().map(Photo::blobId).distinct().toList());
-        return new Redundancy(counted, jobs, originOf);
+        int nodes = 1 + counted.size();
+        return new Redundancy(counted, redundancyTarget > 0 ? Math.min(redundancyTarget, nodes) : nodes, jobs,
+                originOf);
     }
 
     Replication of(Photo photo) {
@@ -72,7 +86,7 @@ final class Redundancy {
             }
             copies.add(copy);
         }
-        return new Replication(1 + peers.size(), held, List.copyOf(copies));
+        return new Replication(wanted, held, List.copyOf(copies));
     }
 
     private PeerCopy copyOn(Peer peer, String blobId, List<Job> jobs) {

@@ -8,6 +8,7 @@ import java.util.function.Function;
 import org.sover.api.replication.Coverage;
 import org.sover.api.replication.JobState;
 import org.sover.api.replication.Peer;
+import org.sover.api.replication.ReplicationMonitor;
 
 /** The body of {@code GET /v1/replication/status}: each peer with its health and jobs, and the vault's coverage. */
 final class ReplicationStatus {
@@ -29,9 +30,10 @@ final class ReplicationStatus {
      * @param totals   the job counts of all peers
      */
     static Map<String, Object> body(List<Peer> peers, Function<String, Map<JobState, Long>> countsOf,
-            Map<JobState, Long> totals, Coverage coverage) {
+            Map<JobState, Long> totals, Coverage coverage,
+            Function<String, java.util.Optional<ReplicationMonitor.PeerLink>> linkOf) {
         Map<String, Object> body = new LinkedHashMap<>();
-        body.put("peers", peers.stream().map(p -> peer(p, countsOf.apply(p.nodeId()))).toList());
+        body.put("peers", peers.stream().map(p -> peer(p, countsOf.apply(p.nodeId()), linkOf.apply(p.nodeId()))).toList());
         Map<String, Object> vault = new LinkedHashMap<>();
         vault.put("photos", coverage.photos());
         vault.put("fullyReplicated", coverage.fullyReplicated());
@@ -40,7 +42,8 @@ final class ReplicationStatus {
         return body;
     }
 
-    private static Map<String, Object> peer(Peer p, Map<JobState, Long> counts) {
+    private static Map<String, Object> peer(Peer p, Map<JobState, Long> counts,
+            java.util.Optional<ReplicationMonitor.PeerLink> link) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("nodeId", p.nodeId());
         m.put("name", p.name());
@@ -51,6 +54,11 @@ final class ReplicationStatus {
         m.put("lastError", p.lastError());
         m.put("lastErrorAt", Json.time(p.lastErrorAt()));
         m.put("jobs", counts(counts));
+        m.put("rttMillis", link.map(ReplicationMonitor.PeerLink::rttMillis).orElse(null));
+        m.put("bytesSent", link.map(ReplicationMonitor.PeerLink::bytesSent).orElse(0L));
+        m.put("bytesReceived", link.map(ReplicationMonitor.PeerLink::bytesReceived).orElse(0L));
+        m.put("path", link.map(ReplicationMonitor.PeerLink::path).orElse(null));
+        m.put("lastHandshakeAt", Json.time(link.map(ReplicationMonitor.PeerLink::lastHandshakeAt).orElse(null)));
         return m;
     }
 

@@ -31,6 +31,7 @@ final class SseFormat {
             case ReplicationEvents.JOBS -> "jobs";
             case ReplicationEvents.PEER -> "peer";
             case ReplicationEvents.BLOB -> "blob";
+            case ReplicationEvents.DIAG -> "diag";
             default -> null;
         };
     }
@@ -52,7 +53,8 @@ final class SseFormat {
                 continue;
             }
             Object value = event.getProperty(key);
-            if (key.equals(ReplicationEvents.NEXT_ATTEMPT_AT) && value instanceof Number millis) {
+            if ((key.equals(ReplicationEvents.NEXT_ATTEMPT_AT) || key.equals(ReplicationEvents.AT))
+                    && value instanceof Number millis) {
                 value = Instant.ofEpochMilli(millis.longValue()).toString();
             } else if (value != null && !(value instanceof String || value instanceof Number
                     || value instanceof Boolean)) {

@@ -22,4 +22,7 @@ public @interface VaultConfig {
 
     @AttributeDefinition(description = "Failed logins per client address within 5 minutes before 429")
     int maxFailuresPerAddress() default 20;
+
+    @AttributeDefinition(description = "How many copies (this node included) make a photo safe; 0: one on every family node")
+    int redundancyTarget() default 0;
 }

@@ -11,6 +11,7 @@ import java.util.Map;
 
 import org.junit.Test;
 import org.sover.api.replication.Coverage;
+import org.sover.api.replication.ReplicationMonitor;
 import org.sover.api.replication.JobState;
 import org.sover.api.replication.Peer;
 import org.sover.api.replication.PeerRole;
@@ -34,10 +35,16 @@ public class ReplicationStatusTest {
         grandma.put(JobState.FAILED, 2L);
         Map<String, Object> body = ReplicationStatus.body(List.of(peer(T, T.plusSeconds(60))),
                 id -> grandma, Map.of(JobState.PENDING, 37L, JobState.FAILED, 2L, JobState.DONE, 400L),
-                new Coverage(450, 400));
+                new Coverage(450, 400), id -> java.util.Optional.of(
+                        new ReplicationMonitor.PeerLink(id, 4096, 1024, 12L, "lan", T.plusSeconds(90))));
 
         @SuppressWarnings("unchecked")
         Map<String, Object> p = ((List<Map<String, Object>>) body.get("peers")).get(0);
+        assertEquals(4096L, p.get("bytesSent"));
+        assertEquals(1024L, p.get("bytesReceived"));
+        assertEquals(12L, p.get("rttMillis"));
+        assertEquals("lan", p.get("path"));
+        assertEquals(T.plusSeconds(90).toString(), p.get("lastHandshakeAt"));
         assertEquals("GRAN", p.get("nodeId"));
         assertEquals("full", p.get("role"));
         assertEquals(false, p.get("online"));

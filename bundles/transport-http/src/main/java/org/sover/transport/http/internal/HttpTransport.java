@@ -16,10 +16,12 @@ import java.util.Map;
 
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Modified;
 import org.osgi.service.component.annotations.Reference;
 import org.sover.api.crypto.NodeIdentity;
 import org.sover.api.crypto.SignatureVerifier;
 import org.sover.api.crypto.SignedHeaders;
+import org.sover.api.replication.Bandwidth;
 import org.sover.api.replication.Delivery;
 import org.sover.api.replication.NodeProtocol;
 import org.sover.api.replication.Peer;
@@ -38,8 +40,15 @@ import com.fasterxml.jackson.databind.ObjectMapper;
  * answer must be signed by the peer's pinned key. Ranked 0: the fallback every other transport
  * competes with.
  */
-@Component(service = Transport.class, immediate = true, property = "service.ranking:Integer=0")
+@Component(service = Transport.class, immediate = true, property = "service.ranking:Integer=0",
+        configurationPid = "org.sover.replication")
 public final class HttpTransport implements Transport {
+    /** The replication settings this transport follows (PID {@code org.sover.replication}). */
+    public @interface Config {
+        /** Limit on sending blobs, in KiB per second for all peers together; 0 = none. */
+        long maxSendKiBps() default 0;
+    }
+
     private static final ObjectMapper JSON = new ObjectMapper();
     /** The slowest link we wait for before calling an attempt dead: 1 MB/s, plus a minute. */
     private static final long MIN_BYTES_PER_SECOND = 1_000_000;
@@ -48,13 +57,22 @@ public final class HttpTransport implements Transport {
     private final BlobStore blobs;
     private final Clock clock = Clock.systemUTC();
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private final Bandwidth bandwidth;
+    private volatile Config config;
 
     @Activate
     public HttpTransport(@Reference NodeIdentity identity, @Reference SignatureVerifier signatures,
-            @Reference BlobStore blobs) {
+            @Reference BlobStore blobs, Config config) {
+        this.config = config;
+        this.bandwidth = new Bandwidth(() -> Math.max(0, this.config.maxSendKiBps()) * 1024);
         this.identity = identity;
         this.signatures = signatures;
         this.blobs = blobs;
+    }
+
+    @Modified
+    void modified(Config newConfig) {
+        this.config = newConfig;
     }
 
     @Override
@@ -114,7 +132,7 @@ public final class HttpTransport implements Transport {
 
     private InputStream open(String blobId) {
         try {
-            return blobs.open(blobId);
+            return bandwidth.wrap(blobs.open(blobId));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

@@ -1,0 +1,125 @@
+package org.sover.itests;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertTrue;
+
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+
+import org.junit.AfterClass;
+import org.junit.BeforeClass;
+import org.junit.Test;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+/**
+ * The dashboard's API on a real node: what it says about the node, switches that act on the
+ * node and show in sover:status, settings written through ConfigAdmin to the node's etc/ and
+ * validated field by field, and the diagnostics log.
+ */
+public class NodeSettingsIT {
+    private static final String PASSWORD = "settings-password";
+    private static NodeProcess node;
+    private static Http admin;
+
+    @BeforeClass
+    public static void start() throws Exception {
+        node = NodeProcess.create("settings", Map.of("SOVER_ADMIN_PASSWORD", PASSWORD)).start();
+        node.awaitHealthy(Duration.ofSeconds(120));
+        admin = node.http();
+        admin.login("admin", PASSWORD);
+    }
+
+    @AfterClass
+    public static void stop() throws Exception {
+        if (node != null) {
+            node.close();
+        }
+    }
+
+    @Test
+    public void theDashboardDescribesTheNode() throws Exception {
+        JsonNode n = Http.json(admin.get("/v1/node"));
+        assertEquals(Http.json(admin.get("/v1/health")).get("nodeId").asText(), n.get("nodeId").asText());
+        assertTrue(n.toString(), n.get("fingerprint").asText().length() > 20);
+        assertTrue(n.toString(), n.get("storage").get("freeBytes").asLong() > 0);
+        assertTrue(n.toString(), n.get("storage").get("dataDirectory").asText().startsWith(node.data.toString()));
+        assertEquals(n.toString(), "http", n.get("transports").get(0).get("name").asText());
+        assertEquals(0, n.get("queue").get("failed").asLong());
+        assertEquals(false, n.get("capabilities").get("p2p").asBoolean());
+        assertTrue(n.get("transfer").get("samples").isArray());
+    }
+
+    @Test
+    public void switchesActOnTheNodeAndShowInTheShell() throws Exception {
+        HttpResponse<String> paused = put("/v1/node/switches", "{\"pauseOutgoing\":true}");
+        assertEquals(paused.body(), 200, paused.statusCode());
+        assertTrue(Http.json(paused).get("pauseOutgoing").asBoolean());
+        assertTrue(Files.readString(etc("org.sover.replication.cfg")).contains("pauseOutgoing"));
+        NodeProcess.ClientResult status = node.client("admin", PASSWORD, "sover:status");
+        assertTrue(status.output(), status.output().matches("(?s).*Outgoing transfers\\s*\\S*\\s*paused.*"));
+
+        assertEquals(200, put("/v1/node/switches", "{\"pauseOutgoing\":false}").statusCode());
+        NodeProcess.ClientResult on = node.client("admin", PASSWORD, "sover:status");
+        assertTrue(on.output(), on.output().matches("(?s).*Outgoing transfers\\s*\\S*\\s*on.*"));
+
+        HttpResponse<String> p2p = put("/v1/node/switches", "{\"p2p\":true}");
+        assertEquals(400, p2p.statusCode());
+        assertEquals("p2p", Http.json(p2p).get("field").asText());
+    }
+
+    @Test
+    public void settingsAreValidatedWrittenToEtcAndApplied() throws Exception {
+        JsonNode defaults = Http.json(admin.get("/v1/settings"));
+        assertEquals(8, defaults.get("retry").get("maxAttempts").asInt());
+
+        HttpResponse<String> bad = put("/v1/settings", "{\"retry\":{\"maxAttempts\":0}}");
+        assertEquals(400, bad.statusCode());
+        assertEquals("invalid_setting", Http.json(bad).get("error").asText());
+        assertEquals("retry.maxAttempts", Http.json(bad).get("field").asText());
+        HttpResponse<String> badUrl = put("/v1/settings", "{\"signaling\":{\"turnUrls\":[\"http://x\"]}}");
+        assertEquals("signaling.turnUrls", Http.json(badUrl).get("field").asText());
+        HttpResponse<String> backwards = put("/v1/settings",
+                "{\"retry\":{\"initialBackoffSeconds\":600,\"maxBackoffSeconds\":60}}");
+        assertEquals("retry.maxBackoffSeconds", Http.json(backwards).get("field").asText());
+        assertEquals("nothing was written by the refused requests", 8,
+                Http.json(admin.get("/v1/settings")).get("retry").get("maxAttempts").asInt());
+
+        HttpResponse<String> ok = put("/v1/settings", "{\"retry\":{\"maxAttempts\":5},"
+                + "\"replication\":{\"maxSendKiBps\":2048,\"redundancyTarget\":2},"
+                + "\"signaling\":{\"url\":\"wss://signal.example.org/signal\",\"stunUrls\":[\"stun:stun.example.org:3478\"]}}");
+        assertEquals(ok.body(), 200, ok.statusCode());
+        assertEquals(5, Http.json(ok).get("retry").get("maxAttempts").asInt());
+        assertEquals(2048, Http.json(admin.get("/v1/settings")).get("replication").get("maxSendKiBps").asInt());
+        Path retryCfg = etc("org.sover.retry.cfg");
+        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        while (!Files.readString(retryCfg).matches("(?s).*maxAttempts\\s*=\\s*\"?I?\"?5.*") && System.nanoTime() < deadline) {
+            Thread.sleep(200);
+        }
+        assertTrue(Files.readString(retryCfg), Files.readString(retryCfg).matches("(?s).*maxAttempts\\s*=\\s*\\S*5.*"));
+
+        JsonNode log = Http.json(admin.get("/v1/diagnostics"));
+        assertTrue(log.toString(), log.get("items").toString().contains("Settings changed by admin"));
+        long next = log.get("next").asLong();
+        assertEquals(0, Http.json(admin.get("/v1/diagnostics?after=" + next)).get("items").size());
+
+        admin.postJson("/v1/accounts", "{\"username\":\"member\",\"password\":\"member-password\",\"role\":\"member\"}");
+        Http member = node.http();
+        member.login("member", "member-password");
+        assertEquals(403, member.get("/v1/settings").statusCode());
+        assertEquals(200, member.get("/v1/node").statusCode());
+    }
+
+    private static HttpResponse<String> put(String path, String json) throws Exception {
+        return admin.send(admin.request(path).header("Content-Type", "application/json")
+                .PUT(HttpRequest.BodyPublishers.ofString(json)).build());
+    }
+
+    private static Path etc(String file) {
+        return node.data.resolve("etc").resolve(file);
+    }
+}
