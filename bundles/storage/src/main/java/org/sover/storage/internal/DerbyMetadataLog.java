@@ -100,8 +100,10 @@ public final class DerbyMetadataLog implements MetadataLog {
         long after = cursor == null ? 0 : ChangeCursor.decode(cursor).after(epoch);
         long horizon = database.transaction("wait for the writers of the op log", DerbyMetadataLog::horizon);
         return database.query("read the op log", c -> {
-            List<List<Logged>> tables = List.of(albumsBetween(c, after, horizon, limit),
-                    photosBetween(c, after, horizon, limit), accountsBetween(c, after, horizon, limit));
+            List<List<Logged>> tables = List.of(
+                    between(c, ALBUMS_BETWEEN, DerbyMetadataLog::albumRow, after, horizon, limit),
+                    between(c, PHOTOS_BETWEEN, DerbyMetadataLog::photoRow, after, horizon, limit),
+                    between(c, ACCOUNTS_BETWEEN, DerbyMetadataLog::accountRow, after, horizon, limit));
             // Each list is in seq order: merge them and keep the first limit.
             List<Change> changes = new ArrayList<>();
             int[] taken = new int[tables.size()];
@@ -144,65 +146,56 @@ public final class DerbyMetadataLog implements MetadataLog {
         }
     }
 
-    private static List<Logged> albumsBetween(Connection c, long after, long before, int limit) throws SQLException {
-        List<Logged> albums = new ArrayList<>();
-        try (PreparedStatement select = c.prepareStatement("SELECT id, name, created_at, updated_at, rev, node_id,"
-                + " deleted, seq FROM albums WHERE seq > ? AND seq < ? ORDER BY seq FETCH FIRST ? ROWS ONLY")) {
-            select.setLong(1, after);
-            select.setLong(2, before);
-            select.setInt(3, limit);
-            try (ResultSet rs = select.executeQuery()) {
-                while (rs.next()) {
-                    // Count and cover are derived on each node, not replicated.
-                    Album album = new Album(rs.getString(1), rs.getString(2), Instant.ofEpochMilli(rs.getLong(3)),
-                            Instant.ofEpochMilli(rs.getLong(4)), rs.getLong(5), rs.getString(6), 0, null);
-                    albums.add(new Logged(rs.getLong(8), Change.of(album, rs.getBoolean(7))));
-                }
-            }
-        }
-        return albums;
+    /** Turns the current row (its columns, then {@code deleted}, then {@code seq}) into a log entry. */
+    @FunctionalInterface
+    private interface RowReader {
+        Logged read(ResultSet rs) throws SQLException;
     }
 
-    private static List<Logged> photosBetween(Connection c, long after, long before, int limit) throws SQLException {
-        List<Logged> photos = new ArrayList<>();
-        try (PreparedStatement select = c.prepareStatement("SELECT " + DerbyVaultRepository.PHOTO_COLUMNS
-                + ", p.deleted, p.seq FROM photos p WHERE p.seq > ? AND p.seq < ? ORDER BY p.seq"
-                + " FETCH FIRST ? ROWS ONLY")) {
-            select.setLong(1, after);
-            select.setLong(2, before);
-            select.setInt(3, limit);
-            try (ResultSet rs = select.executeQuery()) {
-                while (rs.next()) {
-                    Photo p = DerbyVaultRepository.photo(rs);
-                    // The thumbnail is this node's own; peers make theirs.
-                    Photo replicated = new Photo(p.id(), p.albumId(), p.blobId(), p.filename(), p.contentType(),
-                            p.size(), p.width(), p.height(), p.takenAt(), p.uploadedAt(), p.updatedAt(), p.rev(),
-                            p.nodeId(), null, p.uploadedBy());
-                    photos.add(new Logged(rs.getLong(17), Change.of(replicated, rs.getBoolean(16))));
-                }
-            }
-        }
-        return photos;
+    /** The log's selects: the replicated columns of each table, then deleted and seq, by seq. */
+    private static final String ALBUMS_BETWEEN = "SELECT id, name, created_at, updated_at, rev, node_id, deleted, seq"
+            + " FROM albums WHERE seq > ? AND seq < ? ORDER BY seq FETCH FIRST ? ROWS ONLY";
+    private static final String PHOTOS_BETWEEN = "SELECT " + DerbyVaultRepository.PHOTO_COLUMNS
+            + ", p.deleted, p.seq FROM photos p WHERE p.seq > ? AND p.seq < ? ORDER BY p.seq FETCH FIRST ? ROWS ONLY";
+    private static final String ACCOUNTS_BETWEEN = "SELECT " + DerbyAccountStore.ACCOUNT_COLUMNS
+            + ", a.deleted, a.seq FROM accounts a WHERE a.seq > ? AND a.seq < ? ORDER BY a.seq FETCH FIRST ? ROWS ONLY";
+
+    private static Logged albumRow(ResultSet rs) throws SQLException {
+        // Count and cover are derived on each node, not replicated.
+        Album album = new Album(rs.getString(1), rs.getString(2), Instant.ofEpochMilli(rs.getLong(3)),
+                Instant.ofEpochMilli(rs.getLong(4)), rs.getLong(5), rs.getString(6), 0, null);
+        return new Logged(rs.getLong(8), Change.of(album, rs.getBoolean(7)));
     }
 
-    private static List<Logged> accountsBetween(Connection c, long after, long before, int limit)
-            throws SQLException {
-        List<Logged> accounts = new ArrayList<>();
-        try (PreparedStatement select = c.prepareStatement("SELECT " + DerbyAccountStore.ACCOUNT_COLUMNS
-                + ", a.deleted, a.seq FROM accounts a WHERE a.seq > ? AND a.seq < ? ORDER BY a.seq"
-                + " FETCH FIRST ? ROWS ONLY")) {
+    private static Logged photoRow(ResultSet rs) throws SQLException {
+        Photo p = DerbyVaultRepository.photo(rs);
+        // The thumbnail is this node's own; peers make theirs.
+        Photo replicated = new Photo(p.id(), p.albumId(), p.blobId(), p.filename(), p.contentType(), p.size(),
+                p.width(), p.height(), p.takenAt(), p.uploadedAt(), p.updatedAt(), p.rev(), p.nodeId(), null,
+                p.uploadedBy());
+        return new Logged(rs.getLong(17), Change.of(replicated, rs.getBoolean(16)));
+    }
+
+    private static Logged accountRow(ResultSet rs) throws SQLException {
+        // The password hash travels: the log is served to the family's full nodes only.
+        return new Logged(rs.getLong(10), Change.of(DerbyAccountStore.account(rs), rs.getBoolean(9)));
+    }
+
+    /** Up to {@code limit} rows of one table with after &lt; seq &lt; before, in seq order. */
+    private static List<Logged> between(Connection c, String sql, RowReader reader, long after, long before,
+            int limit) throws SQLException {
+        List<Logged> rows = new ArrayList<>();
+        try (PreparedStatement select = c.prepareStatement(sql)) {
             select.setLong(1, after);
             select.setLong(2, before);
             select.setInt(3, limit);
             try (ResultSet rs = select.executeQuery()) {
                 while (rs.next()) {
-                    // The password hash travels: the log is served to the family's full nodes only.
-                    Account account = DerbyAccountStore.account(rs);
-                    accounts.add(new Logged(rs.getLong(10), Change.of(account, rs.getBoolean(9))));
+                    rows.add(reader.read(rs));
                 }
             }
         }
-        return accounts;
+        return rows;
     }
 
     @Override
