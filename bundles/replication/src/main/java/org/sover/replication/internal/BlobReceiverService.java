@@ -8,16 +8,11 @@ import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.atomic.AtomicReference;
 
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Modified;
 import org.osgi.service.component.annotations.Reference;
-import org.osgi.service.component.annotations.ReferenceCardinality;
-import org.osgi.service.component.annotations.ReferencePolicy;
-import org.osgi.service.event.Event;
-import org.osgi.service.event.EventAdmin;
 import org.sover.api.crypto.BlobManifest;
 import org.sover.api.crypto.NodeIdentity;
 import org.sover.api.crypto.SignatureVerifier;
@@ -27,7 +22,6 @@ import org.sover.api.replication.Delivery;
 import org.sover.api.replication.Peer;
 import org.sover.api.replication.PeerStore;
 import org.sover.api.replication.ReplicationEvents;
-import org.sover.api.replication.ReplicationMonitor;
 import org.sover.api.storage.BlobStore;
 import org.sover.api.storage.InsufficientStorageException;
 import org.sover.api.storage.PendingBlob;
@@ -49,15 +43,14 @@ public final class BlobReceiverService implements BlobReceiver {
     private final NodeIdentity identity;
     private final PeerStore peers;
     private final SignatureVerifier signatures;
-    private final AtomicReference<EventAdmin> events = new AtomicReference<>();
-    private final ReplicationMonitor monitor;
+    private final Monitor monitor;
     private final Bandwidth bandwidth;
     private volatile ReplicationConfig config;
 
     @Activate
     public BlobReceiverService(@Reference BlobStore blobs, @Reference VaultRepository repository,
             @Reference NodeIdentity identity, @Reference PeerStore peers, @Reference SignatureVerifier signatures,
-            @Reference ReplicationMonitor monitor, ReplicationConfig config) {
+            @Reference Monitor monitor, ReplicationConfig config) {
         this.monitor = monitor;
         this.config = config;
         this.bandwidth = new Bandwidth(() -> Math.max(0, this.config.maxReceiveKiBps()) * 1024);
@@ -71,15 +64,6 @@ public final class BlobReceiverService implements BlobReceiver {
     @Modified
     void modified(ReplicationConfig newConfig) {
         this.config = newConfig;
-    }
-
-    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC, unbind = "unbindEvents")
-    void bindEvents(EventAdmin admin) {
-        events.set(admin);
-    }
-
-    void unbindEvents(EventAdmin admin) {
-        events.compareAndSet(admin, null);
     }
 
     @Override
@@ -133,7 +117,8 @@ public final class BlobReceiverService implements BlobReceiver {
         if (repository.putBlobRecord(record)) {
             LOG.debug("received blob {} ({} bytes) from node {}", m.blobId(), received, senderNodeId);
         }
-        post(m.blobId(), senderNodeId);
+        monitor.post(ReplicationEvents.BLOB, Map.of(ReplicationEvents.BLOB_ID, m.blobId(),
+                ReplicationEvents.PEER_ID, senderNodeId));
         return new Delivery(m.blobId(), received, m.cipherSha256(), null);
     }
 
@@ -168,14 +153,6 @@ public final class BlobReceiverService implements BlobReceiver {
             total += n;
         }
         return total;
-    }
-
-    private void post(String blobId, String sender) {
-        EventAdmin admin = events.get();
-        if (admin != null) {
-            admin.postEvent(new Event(ReplicationEvents.BLOB, Map.of(ReplicationEvents.BLOB_ID, blobId,
-                    ReplicationEvents.PEER_ID, sender)));
-        }
     }
 
     static MessageDigest sha256() {

@@ -23,10 +23,6 @@ import org.sover.api.replication.ReplicationMonitor;
 import org.sover.api.storage.BlobStore;
 import org.sover.api.vault.Photo;
 import org.sover.api.vault.VaultRepository;
-import org.osgi.service.component.annotations.ReferenceCardinality;
-import org.osgi.service.component.annotations.ReferencePolicy;
-import org.osgi.service.event.Event;
-import org.osgi.service.event.EventAdmin;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -50,8 +46,7 @@ public final class MetadataPuller {
     private final NodeClient client;
     private final VaultRepository repository;
     private final BlobStore blobs;
-    private final ReplicationMonitor monitor;
-    private final java.util.concurrent.atomic.AtomicReference<EventAdmin> events = new java.util.concurrent.atomic.AtomicReference<>();
+    private final Monitor monitor;
     private final Clock clock = Clock.systemUTC();
     private final ScheduledExecutorService timer;
     /** Peers whose last pull failed; a successful pull of one requeues its jobs. */
@@ -60,7 +55,7 @@ public final class MetadataPuller {
     @Activate
     public MetadataPuller(@Reference PeerStore peers, @Reference MetadataLog log, @Reference JobQueue jobs,
             @Reference PeerDirectoryService directory, @Reference VaultRepository repository,
-            @Reference BlobStore blobs, @Reference ReplicationMonitor monitor, ReplicationConfig config) {
+            @Reference BlobStore blobs, @Reference Monitor monitor, ReplicationConfig config) {
         this.monitor = monitor;
         this.repository = repository;
         this.blobs = blobs;
@@ -75,15 +70,6 @@ public final class MetadataPuller {
         });
         long every = Math.max(1, config.pullIntervalSeconds());
         timer.scheduleWithFixedDelay(this::pullAll, 1, every, TimeUnit.SECONDS);
-    }
-
-    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC, unbind = "unbindEvents")
-    void bindEvents(EventAdmin admin) {
-        events.set(admin);
-    }
-
-    void unbindEvents(EventAdmin admin) {
-        events.compareAndSet(admin, null);
     }
 
     @Deactivate
@@ -169,16 +155,11 @@ public final class MetadataPuller {
     }
 
     private void postPeer(String nodeId, boolean up, String error) {
-        EventAdmin admin = events.get();
-        if (admin != null) {
-            java.util.Map<String, Object> p = new java.util.HashMap<>();
-            p.put(ReplicationEvents.PEER_ID, nodeId);
-            p.put(ReplicationEvents.UP, up);
-            if (error != null) {
-                p.put(ReplicationEvents.LAST_ERROR, error);
-            }
-            admin.postEvent(new Event(ReplicationEvents.PEER, p));
-        }
+        java.util.Map<String, Object> p = new java.util.HashMap<>();
+        p.put(ReplicationEvents.PEER_ID, nodeId);
+        p.put(ReplicationEvents.UP, up);
+        p.put(ReplicationEvents.LAST_ERROR, error);
+        monitor.post(ReplicationEvents.PEER, p);
     }
 
     private int pullFrom(Peer peer, String address) throws IOException, InterruptedException {

@@ -25,8 +25,12 @@ import org.osgi.service.event.EventAdmin;
 import org.sover.api.replication.ReplicationEvents;
 import org.sover.api.replication.ReplicationMonitor;
 
-/** The in-memory {@link ReplicationMonitor}: counters, a rate sample every 5 s, the last 1,000 diagnostics. */
-@Component(service = ReplicationMonitor.class, immediate = true)
+/**
+ * The in-memory {@link ReplicationMonitor}: counters, a rate sample every 5 s, the last 1,000
+ * diagnostics. Also this bundle's one way to EventAdmin ({@link #post}), so the parts that
+ * report events need no EventAdmin reference of their own.
+ */
+@Component(service = {ReplicationMonitor.class, Monitor.class}, immediate = true)
 public final class Monitor implements ReplicationMonitor {
     static final int SAMPLE_SECONDS = 5;
     static final int MAX_SAMPLES = 120;
@@ -127,11 +131,21 @@ public final class Monitor implements ReplicationMonitor {
                 diagnostics.removeFirst();
             }
         }
+        post(ReplicationEvents.DIAG, Map.of(ReplicationEvents.SEQ, d.seq(), ReplicationEvents.LEVEL, d.level(),
+                ReplicationEvents.MESSAGE, d.message(), ReplicationEvents.AT, d.at().toEpochMilli()));
+    }
+
+    /** Posts (asynchronously) when EventAdmin is there; null values are left out. */
+    void post(String topic, Map<String, ?> properties) {
         EventAdmin admin = events.get();
         if (admin != null) {
-            admin.postEvent(new Event(ReplicationEvents.DIAG, Map.of(ReplicationEvents.SEQ, d.seq(),
-                    ReplicationEvents.LEVEL, d.level(), ReplicationEvents.MESSAGE, d.message(),
-                    ReplicationEvents.AT, d.at().toEpochMilli())));
+            Map<String, Object> p = new java.util.HashMap<>();
+            properties.forEach((k, v) -> {
+                if (v != null) {
+                    p.put(k, v);
+                }
+            });
+            admin.postEvent(new Event(topic, p));
         }
     }
 

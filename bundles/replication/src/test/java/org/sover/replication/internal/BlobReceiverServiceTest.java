@@ -82,7 +82,7 @@ public class BlobReceiverServiceTest {
         events = new CopyOnWriteArrayList<>();
         monitor = new Monitor(java.time.Clock.systemUTC(), false);
         receiver = receiver(Map.of());
-        receiver.bindEvents(recorder(events));
+        monitor.bindEvents(recorder(events));
         ciphertext = new byte[CIPHER_SIZE];
         new Random(42).nextBytes(ciphertext);
         record = signedRecord(origin, origin.nodeId(), ciphertext);
