@@ -12,37 +12,53 @@ import java.util.function.LongSupplier;
  * or less means unlimited. Every stream wrapped by one instance shares its budget.
  */
 public final class Bandwidth {
-    private final LongSupplier limit;
-    private long available;
-    private long refilledAt = System.nanoTime();
-
-    public Bandwidth(LongSupplier bytesPerSecond) {
-        this.limit = bytesPerSecond;
+    /** Waits for some nanoseconds (replaceable, so the pacing can be tested without real time). */
+    @FunctionalInterface
+    public interface Pause {
+        void nanos(long nanos) throws InterruptedException;
     }
 
-    /** Waits until {@code bytes} may pass. */
-    public void take(int bytes) throws InterruptedIOException {
+    private final LongSupplier limit;
+    private final LongSupplier clock;
+    private final Pause pause;
+    private long available;
+    private long refilledAt;
+
+    public Bandwidth(LongSupplier bytesPerSecond) {
+        this(bytesPerSecond, System::nanoTime, nanos -> Thread.sleep(nanos / 1_000_000, (int) (nanos % 1_000_000)));
+    }
+
+    /** With another clock (nanoseconds) and way to wait: for tests. */
+    public Bandwidth(LongSupplier bytesPerSecond, LongSupplier nanoClock, Pause pause) {
+        this.limit = bytesPerSecond;
+        this.clock = nanoClock;
+        this.pause = pause;
+        this.refilledAt = nanoClock.getAsLong();
+    }
+
+    /**
+     * Waits until {@code bytes} may pass. Callers take turns: one waits at a time, so a limit
+     * is shared fairly enough between concurrent transfers.
+     */
+    public synchronized void take(int bytes) throws InterruptedIOException {
         long rate = limit.getAsLong();
         if (rate <= 0 || bytes <= 0) {
             return;
         }
-        synchronized (this) {
-            long needed = bytes;
-            while (true) {
-                long now = System.nanoTime();
-                available = Math.min(rate, available + (now - refilledAt) * rate / 1_000_000_000L);
-                refilledAt = now;
-                if (available >= Math.min(needed, rate)) {
-                    available -= needed; // may go negative for a read bigger than a second's worth
-                    return;
-                }
-                long waitNanos = (Math.min(needed, rate) - available) * 1_000_000_000L / rate;
-                try {
-                    wait(Math.max(1, waitNanos / 1_000_000), 0);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw new InterruptedIOException("interrupted while waiting for bandwidth");
-                }
+        while (true) {
+            long now = clock.getAsLong();
+            available = Math.min(rate, available + (now - refilledAt) * rate / 1_000_000_000L);
+            refilledAt = now;
+            long needed = Math.min(bytes, rate);
+            if (available >= needed) {
+                available -= bytes; // may go below zero for a read bigger than a second's worth
+                return;
+            }
+            try {
+                pause.nanos(Math.max(1_000_000L, (needed - available) * 1_000_000_000L / rate));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new InterruptedIOException("interrupted while waiting for bandwidth");
             }
         }
     }
