@@ -118,6 +118,10 @@ public class ReplicationScenarioIT {
             assertEquals(replication.toString(), 2, replication.get("copies").asInt());
             assertEquals(replication.toString(), "done", replication.get("peers").get(0).get("state").asText());
         }
+        JsonNode summerOnA = Http.json(httpA.get("/v1/albums/" + summer)).get("replication");
+        assertEquals(summerOnA.toString(), 10, summerOnA.get("photos").asInt());
+        assertEquals(summerOnA.toString(), 10, summerOnA.get("fullyReplicated").asInt());
+        assertEquals("s1-19.jpg", jobOf(ids.get(19)).get("filename").asText());
         JsonNode status = Http.json(httpA.get("/v1/replication/status"));
         assertEquals(status.toString(), 20, status.get("vault").get("fullyReplicated").asInt());
         assertEquals(status.toString(), 20, status.get("peers").get(0).get("jobs").get("done").asInt());

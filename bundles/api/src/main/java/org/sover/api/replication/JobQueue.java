@@ -76,6 +76,9 @@ public interface JobQueue {
     /** Photos fully replicated / total, as {@link Coverage} defines it. */
     Coverage coverage();
 
+    /** The same for the photos of one album. */
+    Coverage coverage(String albumId);
+
     /** Number of jobs per state, of one peer or (null) of all; every state is present. */
     Map<JobState, Long> counts(String peerId);
 }

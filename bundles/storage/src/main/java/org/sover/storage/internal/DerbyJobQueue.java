@@ -513,16 +513,30 @@ public final class DerbyJobQueue implements JobQueue {
      */
     @Override
     public Coverage coverage() {
+        return coverageOf(null);
+    }
+
+    @Override
+    public Coverage coverage(String albumId) {
+        return coverageOf(Objects.requireNonNull(albumId, "albumId"));
+    }
+
+    private Coverage coverageOf(String albumId) {
         return database.query("measure replication coverage", c -> {
             try (PreparedStatement select = c.prepareStatement("SELECT COUNT(*), COALESCE(SUM(CASE WHEN NOT EXISTS ("
                     + "SELECT 1 FROM peers x WHERE x.node_id <> b.origin_node_id"
                     + " AND NOT EXISTS (SELECT 1 FROM blocked_nodes k WHERE k.node_id = x.node_id)"
                     + " AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.blob_id = b.id AND j.peer_id = x.node_id"
                     + " AND j.state = 'done')) THEN 1 ELSE 0 END), 0)"
-                    + " FROM photos p JOIN blobs b ON b.id = p.blob_id WHERE p.deleted = FALSE");
-                    ResultSet rs = select.executeQuery()) {
-                rs.next();
-                return new Coverage(rs.getLong(1), rs.getLong(2));
+                    + " FROM photos p JOIN blobs b ON b.id = p.blob_id WHERE p.deleted = FALSE"
+                    + (albumId == null ? "" : " AND p.album_id = ?"))) {
+                if (albumId != null) {
+                    select.setString(1, albumId);
+                }
+                try (ResultSet rs = select.executeQuery()) {
+                    rs.next();
+                    return new Coverage(rs.getLong(1), rs.getLong(2));
+                }
             }
         });
     }

@@ -112,6 +112,22 @@ public class DerbyJobQueueCoverageTest extends DatabaseTestSupport {
         assertEquals(new Coverage(1, 0), queue.coverage());
     }
 
+    @Test
+    public void anAlbumsCoverageCountsOnlyItsPhotos() {
+        pin(OTHER_NODE);
+        Album a = repository.createAlbum("A", NODE);
+        Album b = repository.createAlbum("B", NODE);
+        repository.addPhoto(newPhoto(a.id(), "1.jpg", TAKEN), blob("1"), "u", null);
+        repository.addPhoto(newPhoto(a.id(), "2.jpg", TAKEN), blob("2"), "u", null);
+        repository.addPhoto(newPhoto(b.id(), "3.jpg", TAKEN), blob("3"), "u", null);
+        deliver(OTHER_NODE, Set.of(blobId("1"), blobId("3")));
+
+        assertEquals(new Coverage(2, 1), queue.coverage(a.id()));
+        assertEquals(new Coverage(1, 1), queue.coverage(b.id()));
+        assertEquals(new Coverage(3, 2), queue.coverage());
+        assertEquals(new Coverage(0, 0), queue.coverage("no-such-album"));
+    }
+
     /** Completes the due jobs of {@code peer} for the given blobs and puts its other leased jobs back. */
     private void deliver(String peer, Set<String> blobIds) {
         for (Job job : queue.lease(peer, 100, Duration.ofSeconds(30), t0)) {

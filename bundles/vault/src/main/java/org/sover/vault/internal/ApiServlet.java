@@ -515,7 +515,7 @@ public final class ApiServlet extends HttpServlet {
         if (seg.size() == 2) {
             only(true, method, "GET", "PATCH", "DELETE");
             switch (method) {
-                case "GET" -> send(resp, 200, Json.album(album(id)));
+                case "GET" -> send(resp, 200, albumWithReplication(album(id)));
                 case "PATCH" -> {
                     String name = Names.albumName(Json.text(jsonBody(req), "name"));
                     Album renamed = repository.renameAlbum(id, name, identity.nodeId())
@@ -672,7 +672,13 @@ public final class ApiServlet extends HttpServlet {
                 throw ApiException.badRequest("bad_cursor", "That cursor is not valid; start again without one.");
             }
             Map<String, Object> m = new LinkedHashMap<>();
-            m.put("items", page.items().stream().map(Json::job).toList());
+            // People recognise a photo by its name: each job says it (null once the photo is gone).
+            m.put("items", page.items().stream().map(j -> {
+                Map<String, Object> job = Json.job(j);
+                job.put("filename", j.photoId() == null ? null
+                        : repository.photo(j.photoId()).map(Photo::filename).orElse(null));
+                return job;
+            }).toList());
             m.put("next", page.next());
             Map<String, Long> counts = new LinkedHashMap<>();
             queue.counts(peerId).forEach((s, n) -> counts.put(s.wireName(), n));
@@ -718,6 +724,21 @@ public final class ApiServlet extends HttpServlet {
         ReplicationMonitor m = monitor;
         send(resp, 200, ReplicationStatus.body(directory.peers(), queue::counts, queue.counts(null), queue.coverage(),
                 id -> m == null ? java.util.Optional.empty() : m.link(id)));
+    }
+
+    /** One album, with how many of its photos every node holds (left out while the queue is away). */
+    private Map<String, Object> albumWithReplication(Album album) {
+        Map<String, Object> m = new LinkedHashMap<>(Json.album(album));
+        JobQueue queue = jobQueue;
+        if (queue != null) {
+            try {
+                org.sover.api.replication.Coverage c = queue.coverage(album.id());
+                m.put("replication", Map.of("photos", c.photos(), "fullyReplicated", c.fullyReplicated()));
+            } catch (RuntimeException e) {
+                LOG.warn("album {} is shown without its replication: {}", album.id(), e.toString());
+            }
+        }
+        return m;
     }
 
     private SettingsStore settings() {
