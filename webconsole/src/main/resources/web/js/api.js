@@ -2,11 +2,13 @@
 // carrying the API's {"error","message"}; a 401 also tells the app to show the login screen.
 
 export class ApiError extends Error {
-  constructor(status, code, message) {
+  /** @param field for a 400 on a settings write: the setting it is about ("retry.maxAttempts") */
+  constructor(status, code, message, field = null) {
     super(message);
     this.name = 'ApiError';
     this.status = status;
     this.code = code;
+    this.field = field;
   }
 }
 
@@ -34,21 +36,23 @@ export function fallbackMessage(status) {
 export function errorFrom(status, bodyText) {
   let code = 'http_' + status;
   let message = '';
+  let field = null;
   try {
     const body = JSON.parse(bodyText);
     if (body && typeof body === 'object') {
       code = typeof body.error === 'string' ? body.error : code;
       message = typeof body.message === 'string' ? body.message : '';
+      field = typeof body.field === 'string' ? body.field : null;
     }
   } catch (_) { /* not JSON: keep the fallback */ }
-  return new ApiError(status, code, message || fallbackMessage(status));
+  return new ApiError(status, code, message || fallbackMessage(status), field);
 }
 
 export function notifyUnauthenticated() {
   window.dispatchEvent(new CustomEvent('sover:unauthenticated'));
 }
 
-async function request(method, path, { json, quiet401 = false } = {}) {
+async function request(method, path, { json, quiet401 = false, withStatus = false } = {}) {
   const init = { method, credentials: 'same-origin', cache: 'no-store', headers: { Accept: 'application/json' } };
   if (json !== undefined) {
     init.headers['Content-Type'] = 'application/json';
@@ -66,12 +70,16 @@ async function request(method, path, { json, quiet401 = false } = {}) {
     if (response.status === 401 && !quiet401) notifyUnauthenticated();
     throw error;
   }
-  if (!text) return null;
-  try {
-    return JSON.parse(text);
-  } catch (_) {
-    throw new ApiError(response.status, 'bad_response', 'Your node sent an answer Sover could not read. Reload the page.');
+  let body = null;
+  if (text) {
+    try {
+      body = JSON.parse(text);
+    } catch (_) {
+      throw new ApiError(response.status, 'bad_response', 'Your node sent an answer Sover could not read. Reload the page.');
+    }
   }
+  // Some answers differ only by status (pairing: 201 paired, 202 waiting for approval).
+  return withStatus ? { status: response.status, body } : body;
 }
 
 const seg = (id) => encodeURIComponent(id);
@@ -103,6 +111,40 @@ export const api = {
   photo: (id) => request('GET', '/v1/photos/' + seg(id)),
   movePhoto: (id, albumId) => request('PATCH', '/v1/photos/' + seg(id), { json: { albumId } }),
   deletePhoto: (id) => request('DELETE', '/v1/photos/' + seg(id)),
+
+  // Node dashboard (GET: any signed-in user; the rest: admin)
+  node: () => request('GET', '/v1/node'),
+  setSwitches: (switches) => request('PUT', '/v1/node/switches', { json: switches }),
+  diagnostics: (after, limit = 200) => request('GET', '/v1/diagnostics?' + new URLSearchParams(
+    after === null || after === undefined ? { limit: String(limit) } : { after: String(after), limit: String(limit) })),
+  settings: () => request('GET', '/v1/settings'),
+  saveSettings: (changes) => request('PUT', '/v1/settings', { json: changes }),
+
+  // Replication (status: any signed-in user; jobs: admin)
+  replicationStatus: () => request('GET', '/v1/replication/status'),
+  jobs: ({ state, peer, cursor, limit = 100 }) => {
+    const params = new URLSearchParams({ limit: String(limit) });
+    if (state) params.set('state', state);
+    if (peer) params.set('peer', peer);
+    if (cursor) params.set('cursor', cursor);
+    return request('GET', '/v1/jobs?' + params);
+  },
+  requeueJobs: (ids) => request('POST', '/v1/jobs/requeue', { json: { ids } }),
+  requeuePeer: (peer) => request('POST', '/v1/jobs/requeue', { json: { peer } }),
+  requeueAllFailed: () => request('POST', '/v1/jobs/requeue', { json: { allFailed: true } }),
+
+  // Peers (admin)
+  peers: () => request('GET', '/v1/peers'),
+  pairingPayload: (role) => request('POST', '/v1/peers/pairing', { json: { role } }),
+  pair: (payload) => request('POST', '/v1/peers', { json: { payload }, withStatus: true }),
+  renamePeer: (nodeId, name) => request('PATCH', '/v1/peers/' + seg(nodeId), { json: { name } }),
+  removePeer: (nodeId) => request('DELETE', '/v1/peers/' + seg(nodeId)),
+  blockPeer: (nodeId) => request('POST', '/v1/peers/' + seg(nodeId) + '/block'),
+  unblockPeer: (nodeId) => request('POST', '/v1/peers/' + seg(nodeId) + '/unblock'),
+  syncPeer: (nodeId) => request('POST', '/v1/peers/' + seg(nodeId) + '/sync'),
+  pendingPeers: () => request('GET', '/v1/peers/pending'),
+  approvePeer: (nodeId) => request('POST', '/v1/peers/pending/' + seg(nodeId) + '/approve'),
+  denyPeer: (nodeId) => request('POST', '/v1/peers/pending/' + seg(nodeId) + '/deny'),
 
   thumbnailUrl: (id) => '/v1/photos/' + seg(id) + '/thumbnail',
   originalUrl: (id) => '/v1/photos/' + seg(id) + '/original',

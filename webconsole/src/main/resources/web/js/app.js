@@ -1,13 +1,19 @@
-// Start-up, session and hash routing (#/albums, #/albums/<id>, #/timeline, #/login, #/setup).
+// Start-up, session and hash routing (#/albums, #/albums/<id>, #/timeline, #/login, #/setup, and for
+// admins #/node, #/replication, #/peers, #/settings).
 import { api } from './api.js';
 import { h, icon, clear } from './dom.js';
+import { startEvents, stopEvents } from './events.js';
 import { confirmDialog, errorState, loadingState, emptyState, toastError } from './ui.js';
 import { closeViewer } from './viewer.js';
-import { hasActiveUploads } from './upload.js';
+import { hasActiveUploads, resumeOutbox, suspendOutbox } from './upload.js';
 import { renderLogin, renderSetup } from './views/auth.js';
 import { renderAlbums } from './views/albums.js';
 import { renderAlbum } from './views/album.js';
 import { renderTimeline } from './views/timeline.js';
+import { renderNode } from './views/node.js';
+import { renderReplication } from './views/replication.js';
+import { renderPeers } from './views/peers.js';
+import { renderSettings } from './views/settings.js';
 
 const view = document.getElementById('view');
 const topbar = document.getElementById('topbar');
@@ -25,11 +31,21 @@ const ROUTES = [
   { pattern: /^#\/albums$/, render: renderAlbums, name: 'albums' },
   { pattern: /^#\/albums\/([a-z0-9]{1,64})$/i, render: renderAlbum, name: 'albums', params: ['id'] },
   { pattern: /^#\/timeline$/, render: renderTimeline, name: 'timeline' },
+  { pattern: /^#\/node$/, render: renderNode, name: 'node', admin: true },
+  { pattern: /^#\/replication$/, render: renderReplication, name: 'replication', admin: true },
+  { pattern: /^#\/peers$/, render: renderPeers, name: 'peers', admin: true },
+  { pattern: /^#\/settings$/, render: renderSettings, name: 'settings', admin: true },
 ];
 
 // What views may call back into.
 const app = {
   notice: '',
+  get user() {
+    return state.user;
+  },
+  isAdmin() {
+    return !!state.user && state.user.role === 'admin';
+  },
   navigate(hash) {
     if (location.hash === hash) route();
     else location.hash = hash;
@@ -38,6 +54,7 @@ const app = {
     state.user = user;
     state.setupPending = false;
     showUser();
+    sessionStarted();
     const target = state.returnTo && !/^#\/(login|setup)/.test(state.returnTo) ? state.returnTo : '#/albums';
     state.returnTo = null;
     app.navigate(target);
@@ -49,9 +66,22 @@ const app = {
   },
 };
 
+/** A signed-in user: live events on, and their upload outbox from earlier visits goes on. */
+function sessionStarted() {
+  startEvents();
+  resumeOutbox(state.user);
+}
+
+function sessionEnded() {
+  stopEvents();
+  suspendOutbox();
+}
+
 function showUser() {
   topbar.hidden = !state.user;
   if (!state.user) return;
+  // Members never see the admin pages (their API answers would be 403 anyway).
+  topbar.querySelector('[data-testid="nav-admin"]').hidden = state.user.role !== 'admin';
   const name = state.user.username || '';
   topbar.querySelector('[data-testid="user-name"]').textContent = name;
   topbar.querySelector('[data-testid="user-avatar"]').textContent = name.slice(0, 1).toUpperCase();
@@ -68,7 +98,11 @@ function notFound(root) {
 }
 
 function route() {
-  const hash = location.hash || '#/albums';
+  const fullHash = location.hash || '#/albums';
+  // "#/replication?state=failed&peer=..." : the part after "?" is the page's own state.
+  const queryAt = fullHash.indexOf('?');
+  const hash = queryAt < 0 ? fullHash : fullHash.slice(0, queryAt);
+  const query = new URLSearchParams(queryAt < 0 ? '' : fullHash.slice(queryAt + 1));
   if (hash === '#' || hash === '#/') {
     location.replace('#/albums');
     return;
@@ -92,7 +126,7 @@ function route() {
     return;
   }
   if (!state.user && !(found && found.open)) {
-    state.returnTo = hash;
+    state.returnTo = fullHash;
     location.replace('#/login');
     return;
   }
@@ -114,7 +148,7 @@ function route() {
   view.dataset.route = found ? found.name : 'not-found';
   document.body.classList.toggle('is-auth', !!(found && found.open));
   for (const link of topbar.querySelectorAll('[data-nav]')) {
-    const current = found && link.dataset.nav === found.name;
+    const current = !!found && (link.dataset.nav === found.name || (link.dataset.nav === 'admin' && !!found.admin));
     link.classList.toggle('is-active', current);
     if (current) link.setAttribute('aria-current', 'page');
     else link.removeAttribute('aria-current');
@@ -124,7 +158,7 @@ function route() {
     notFound(view);
     return;
   }
-  const params = {};
+  const params = { query };
   (found.params || []).forEach((name, i) => { params[name] = decodeURIComponent(match[i + 1]); });
   const cleanup = found.render(view, params, app);
   state.cleanup = typeof cleanup === 'function' ? cleanup : null;
@@ -134,6 +168,7 @@ function route() {
 window.addEventListener('sover:unauthenticated', () => {
   if (!state.user) return;
   state.user = null;
+  sessionEnded();
   showUser();
   closeViewer();
   app.notice = 'Your session has ended. Please sign in again.';
@@ -143,7 +178,9 @@ window.addEventListener('sover:unauthenticated', () => {
 
 async function logout() {
   if (hasActiveUploads()) {
-    const ok = await confirmDialog({ title: 'Sign out now?', message: 'Uploads still in progress will stop.',
+    const ok = await confirmDialog({ title: 'Sign out now?',
+      message: 'Uploads in progress will stop. Files not yet on your node stay in this browser’s outbox '
+        + 'and are sent when you sign in here again.',
       confirmLabel: 'Sign out', danger: true, testid: 'logout-dialog' });
     if (!ok) return;
   }
@@ -156,6 +193,7 @@ async function logout() {
     }
   }
   state.user = null;
+  sessionEnded();
   showUser();
   app.navigate('#/login');
 }
@@ -169,7 +207,9 @@ function buildTopbar() {
       h('a', { class: 'nav-link', href: '#/albums', 'data-nav': 'albums', 'data-testid': 'nav-albums' },
         icon('albums'), h('span', { text: 'Albums' })),
       h('a', { class: 'nav-link', href: '#/timeline', 'data-nav': 'timeline', 'data-testid': 'nav-timeline' },
-        icon('timeline'), h('span', { text: 'Timeline' }))),
+        icon('timeline'), h('span', { text: 'Timeline' })),
+      h('a', { class: 'nav-link', href: '#/node', 'data-nav': 'admin', 'data-testid': 'nav-admin', hidden: true },
+        icon('shield'), h('span', { text: 'Admin' }))),
     h('div', { class: 'userbox', 'data-testid': 'user-box' },
       h('span', { class: 'avatar', 'aria-hidden': 'true', 'data-testid': 'user-avatar' }),
       h('span', { class: 'user-text' },
@@ -198,6 +238,7 @@ async function boot() {
     return;
   }
   showUser();
+  if (state.user) sessionStarted();
   if (!bootDone) {
     window.addEventListener('hashchange', route);
     bootDone = true;

@@ -95,3 +95,53 @@ export function contentTypeFor(file) {
   const ext = name.slice(name.lastIndexOf('.') + 1).toLowerCase();
   return TYPES_BY_EXTENSION[ext] || 'application/octet-stream';
 }
+
+const timeFormat = new Intl.DateTimeFormat(undefined, { timeStyle: 'short' });
+const timeWithSecondsFormat = new Intl.DateTimeFormat(undefined, { timeStyle: 'medium' });
+const relativeFormat = typeof Intl.RelativeTimeFormat === 'function'
+  ? new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' }) : null;
+
+/** "14:02" today, "21 Nov 2026, 14:02" on another day; '' without a time. */
+export function formatWhen(iso) {
+  const date = parseDate(iso);
+  if (!date) return '';
+  const sameDay = dayKey(date) === dayKey(new Date());
+  return sameDay ? timeFormat.format(date) : shortDateFormat.format(date) + ', ' + timeFormat.format(date);
+}
+
+/** 14:02:31, for log lines. */
+export function formatClock(iso) {
+  const date = parseDate(iso);
+  return date ? timeWithSecondsFormat.format(date) : '';
+}
+
+/** "in 5 minutes", "2 hours ago", "now"; '' without a time. */
+export function formatRelative(iso, now = Date.now()) {
+  const date = parseDate(iso);
+  if (!date) return '';
+  const seconds = Math.round((date.getTime() - now) / 1000);
+  const abs = Math.abs(seconds);
+  if (abs < 10) return 'now';
+  const [value, unit] = abs < 60 ? [seconds, 'second'] : abs < 3600 ? [Math.round(seconds / 60), 'minute']
+    : abs < 86400 ? [Math.round(seconds / 3600), 'hour'] : [Math.round(seconds / 86400), 'day'];
+  if (relativeFormat) return relativeFormat.format(value, unit);
+  return value < 0 ? -value + ' ' + unit + 's ago' : 'in ' + value + ' ' + unit + 's';
+}
+
+/** "1.2 MB/s"; "0 B/s" when idle. */
+export function formatRate(bytesPerSecond) {
+  if (typeof bytesPerSecond !== 'number' || !isFinite(bytesPerSecond) || bytesPerSecond <= 0) return '0 B/s';
+  return formatBytes(Math.round(bytesPerSecond)) + '/s';
+}
+
+/** "42 ms", "1.3 s"; '' when unknown. */
+export function formatMillis(ms) {
+  if (typeof ms !== 'number' || !isFinite(ms) || ms < 0) return '';
+  return ms < 1000 ? Math.round(ms) + ' ms' : (ms / 1000).toFixed(1) + ' s';
+}
+
+/** A node id shortened for tables ("MFRGGZD…"); the full id goes in a title. */
+export function shortId(id) {
+  const text = String(id || '');
+  return text.length > 12 ? text.slice(0, 8) + '…' : text;
+}

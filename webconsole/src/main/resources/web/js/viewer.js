@@ -4,6 +4,7 @@ import { api } from './api.js';
 import { h, icon, clear } from './dom.js';
 import { confirmDialog, toast, toastError } from './ui.js';
 import { formatBytes, formatDateTime, formatDimensions, isBrowserImage, isVideo, fileTypeLabel, plural } from './format.js';
+import { replicationDetails } from './replication.js';
 
 let active = null;
 
@@ -43,6 +44,7 @@ export function openViewer({ feed, index, albumId = null, onAlbumChanged = () =>
     'aria-label': 'Next photo', title: 'Next (→)' }, icon('right'));
   const media = h('div', { class: 'viewer-media', 'data-testid': 'viewer-media' });
   const details = h('dl', { class: 'viewer-details', 'data-testid': 'viewer-details' });
+  const replicationSlot = h('dd', { class: 'viewer-replication-slot' });
 
   const dialog = h('dialog', { class: 'viewer', 'data-testid': 'viewer', 'aria-label': 'Photo viewer' },
     h('div', { class: 'viewer-top' },
@@ -80,9 +82,29 @@ export function openViewer({ feed, index, albumId = null, onAlbumChanged = () =>
       ...detail('Type', fileTypeLabel(p), 'viewer-type'),
       ...detail('Position', (current + 1).toLocaleString() + ' of ' +
         (feed.hasMore ? 'many' : plural(feed.photos.length, 'photo', 'photos')), 'viewer-position'),
+      h('dt', { text: 'Stored on' }), replicationSlot,
     ]);
+    renderReplication(p);
+    refreshReplicationSoon(p);
     renderMoveOptions(p);
     preloadNeighbour(current + 1);
+  }
+
+  function renderReplication(p) {
+    replicationSlot.replaceChildren(replicationDetails(p));
+  }
+
+  // A photo shown for a moment gets its replication fresh from the node (not on every arrow press).
+  let freshTimer = null;
+  function refreshReplicationSoon(p) {
+    clearTimeout(freshTimer);
+    if (!feed.applyReplication) return;
+    freshTimer = setTimeout(() => {
+      if (active !== handle || photo() !== p) return;
+      api.photo(p.id).then((fresh) => {
+        if (active === handle) feed.applyReplication(fresh);
+      }, () => { /* keeps what the grid knew */ });
+    }, 400);
   }
 
   function renderSubtitle(p) {
@@ -250,9 +272,16 @@ export function openViewer({ feed, index, albumId = null, onAlbumChanged = () =>
     if (Math.abs(dx) > 50 && Math.abs(dy) < 80) go(dx < 0 ? 1 : -1);
   }, { passive: true });
 
+  // The grid refreshes replication from live events; show the change for the photo on screen.
+  const stopWatching = feed.onPhotoChange ? feed.onPhotoChange((changed) => {
+    if (photo() && changed.id === photo().id) renderReplication(photo());
+  }) : () => {};
+
   function close() {
     if (active !== handle) return;
     active = null;
+    stopWatching();
+    clearTimeout(freshTimer);
     document.documentElement.classList.remove('no-scroll');
     if (dialog.open) dialog.close();
     dialog.remove();

@@ -3,6 +3,8 @@ import { api } from '../api.js';
 import { h, icon, clear } from '../dom.js';
 import { plural } from '../format.js';
 import { PhotoFeed } from '../photofeed.js';
+import { coalesce, onEvent } from '../events.js';
+import { albumSummary } from '../replication.js';
 import { emptyState, errorState, loadingState, actionMenu } from '../ui.js';
 import { enqueueUploads } from '../upload.js';
 import { openViewer } from '../viewer.js';
@@ -33,6 +35,28 @@ export function renderAlbum(root, params, app) {
 
   const title = h('h1', { class: 'page-title', 'data-testid': 'album-title' });
   const meta = h('p', { class: 'page-subtitle', 'data-testid': 'album-meta' });
+  const replication = h('p', { class: 'album-replication', 'data-testid': 'album-replication', hidden: true });
+
+  // The whole album's counts, fetched again (at most every 2 s) when replication moves.
+  let albumCounts = null;
+  const refreshCounts = coalesce(async () => {
+    try {
+      const fresh = await api.album(albumId);
+      albumCounts = fresh.replication || null;
+      updateReplication();
+    } catch (e) {
+      // The grid's own counts stay; the next event tries again.
+    }
+  }, 2000);
+  for (const type of ['job', 'jobs', 'blob', 'hello']) cleanups.push(onEvent(type, refreshCounts));
+  cleanups.push(() => refreshCounts.cancel());
+
+  function updateReplication() {
+    const summary = albumSummary(feed.photos, feed.done, albumCounts);
+    replication.hidden = !summary.text;
+    replication.dataset.state = summary.state;
+    if (replication.textContent !== summary.text) replication.textContent = summary.text;
+  }
 
   function updateHeader() {
     title.textContent = album.name;
@@ -71,11 +95,12 @@ export function renderAlbum(root, params, app) {
     clear(page).append(
       h('a', { class: 'back-link', href: '#/albums', 'data-testid': 'album-back' }, icon('back'), 'Albums'),
       h('div', { class: 'page-head' },
-        h('div', { class: 'page-head-text' }, title, meta),
+        h('div', { class: 'page-head-text' }, title, meta, replication),
         h('div', { class: 'page-actions' }, input, uploadButton, menu)),
       feed.element,
       dropOverlay);
     updateHeader();
+    feed.onChange(updateReplication);
     feed.start();
   }
 
@@ -140,6 +165,7 @@ export function renderAlbum(root, params, app) {
     clear(page).append(loadingState('Loading album…'));
     try {
       album = await api.album(albumId);
+      albumCounts = album.replication || null;
       build();
     } catch (error) {
       if (error.status === 401) return;
