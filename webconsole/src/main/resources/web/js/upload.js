@@ -240,7 +240,10 @@ function finish(item, xhr) {
     return;
   }
   const error = errorFrom(status, xhr.responseText);
-  if (RETRYABLE.has(status)) {
+  // A 404 without the API's error code is the web server itself answering while the node
+  // starts (its API is not registered yet): the node is away, not refusing this file.
+  const starting = status === 404 && error.code === 'http_404';
+  if (RETRYABLE.has(status) || starting) {
     const retryAfter = parseInt(xhr.getResponseHeader('Retry-After') || '', 10);
     nodeAway(item, isFinite(retryAfter) && retryAfter > 0 ? retryAfter : null, error.message);
     return;

@@ -3,32 +3,22 @@ package org.sover.itests.scenario;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertTrue;
 
-import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.Paths;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.logging.Level;
 
 import org.junit.After;
 import org.junit.Before;
 import org.junit.Test;
 import org.openqa.selenium.By;
-import org.openqa.selenium.Dimension;
 import org.openqa.selenium.JavascriptExecutor;
-import org.openqa.selenium.OutputType;
-import org.openqa.selenium.TakesScreenshot;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
-import org.openqa.selenium.chrome.ChromeDriver;
-import org.openqa.selenium.chrome.ChromeDriverService;
-import org.openqa.selenium.chrome.ChromeOptions;
 import org.openqa.selenium.logging.LogEntry;
-import org.openqa.selenium.logging.LogType;
-import org.openqa.selenium.logging.LoggingPreferences;
 import org.openqa.selenium.support.ui.WebDriverWait;
+import org.sover.itests.Browser;
 import org.sover.itests.NodeProcess;
 import org.sover.itests.TestImages;
 
@@ -40,40 +30,21 @@ import org.sover.itests.TestImages;
  */
 public class BrowserIT {
     private static final String PASSWORD = "browser-test-password";
-    private static final Path CHROMIUM = Paths.get("/usr/bin/chromium");
-    private static final Path CHROMEDRIVER = Paths.get("/usr/bin/chromedriver");
-    private static final Path SHOTS = Paths.get("target/screenshots");
     private NodeProcess node;
+    private Browser browser;
     private WebDriver driver;
-    private Path profile;
 
     @Before
     public void start() throws Exception {
-        if (!Files.isExecutable(CHROMIUM) || !Files.isExecutable(CHROMEDRIVER)) {
-            throw new AssertionError("The browser test needs Debian's chromium and chromium-driver: "
-                    + "apt-get install -y chromium chromium-driver (./run-tests.sh does this)");
-        }
+        browser = Browser.open(); // fails first, and says what to install, without Chromium
+        driver = browser.driver;
         node = NodeProcess.create("browser", Map.of()).start().awaitHealthy(Duration.ofSeconds(90));
-        profile = Files.createTempDirectory("sover-chromium-");
-        ChromeOptions options = new ChromeOptions();
-        options.setBinary(CHROMIUM.toFile());
-        // The flags keep Chromium from calling home: this machine reaches no other host.
-        options.addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--disable-quic", "--no-first-run", "--user-data-dir=" + profile, "--window-size=1280,900");
-        LoggingPreferences logs = new LoggingPreferences();
-        logs.enable(LogType.BROWSER, Level.ALL);
-        options.setCapability("goog:loggingPrefs", logs);
-        ChromeDriverService service = new ChromeDriverService.Builder().usingDriverExecutable(CHROMEDRIVER.toFile())
-                .usingAnyFreePort().build();
-        driver = new ChromeDriver(service, options);
-        Files.createDirectories(SHOTS);
     }
 
     @After
     public void stop() throws Exception {
-        if (driver != null) {
-            driver.quit();
+        if (browser != null) {
+            browser.close();
         }
         if (node != null) {
             node.close();
@@ -133,13 +104,13 @@ public class BrowserIT {
                         .noneMatch(WebElement::isDisplayed));
         shot("album-desktop");
 
-        driver.manage().window().setSize(new Dimension(360, 740));
+        browser.size(360, 740);
         new WebDriverWait(driver, Duration.ofSeconds(10)).until(d -> loadedThumbnails() == names.length);
         shot("album-phone");
         driver.findElements(By.cssSelector("[data-testid=photo-tile]")).get(0).click();
         waitFor("[data-testid=viewer]");
         shot("viewer-phone");
-        driver.manage().window().setSize(new Dimension(1280, 900));
+        browser.size(1280, 900);
         shot("viewer-desktop");
         testid("viewer-close").click();
         driver.get("http://127.0.0.1:" + node.httpPort + "/#/albums");
@@ -149,11 +120,10 @@ public class BrowserIT {
                 "return Array.from(document.querySelectorAll('[data-testid=album-card] img'))"
                         + ".filter(i => i.complete && i.naturalWidth > 0).length;")).longValue() == 1);
         shot("albums-desktop");
-        driver.manage().window().setSize(new Dimension(360, 740));
+        browser.size(360, 740);
         shot("albums-phone");
 
-        List<LogEntry> severe = driver.manage().logs().get(LogType.BROWSER).getAll().stream()
-                .filter(e -> e.getLevel().intValue() >= Level.SEVERE.intValue()).toList();
+        List<LogEntry> severe = browser.consoleErrors(message -> false);
         assertTrue("no console errors: " + severe, severe.isEmpty());
     }
 
@@ -165,21 +135,18 @@ public class BrowserIT {
     }
 
     private WebElement testid(String id) {
-        return waitFor("[data-testid='" + id + "']");
+        return browser.testid(id);
     }
 
     private WebElement waitFor(String css) {
-        return new WebDriverWait(driver, Duration.ofSeconds(30)).until(d -> d.findElements(By.cssSelector(css))
-                .stream().filter(WebElement::isDisplayed).findFirst().orElse(null));
+        return browser.waitFor(css);
     }
 
     private WebElement waitForPresent(String css) {
-        return new WebDriverWait(driver, Duration.ofSeconds(30)).until(d -> d.findElements(By.cssSelector(css))
-                .stream().findFirst().orElse(null));
+        return browser.waitForPresent(css);
     }
 
     private void shot(String name) throws Exception {
-        File f = ((TakesScreenshot) driver).getScreenshotAs(OutputType.FILE);
-        Files.copy(f.toPath(), SHOTS.resolve(name + ".png"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        browser.shot(name);
     }
 }
