@@ -111,4 +111,19 @@ public final class Http {
         throw new AssertionError("GET " + path + " did not reach the expected state within " + timeout + "; last: "
                 + (last == null ? String.valueOf(lastError) : last.statusCode() + " " + last.body()));
     }
+
+    /** This node's replication job of a photo for a peer, found by paging /v1/jobs (admin session). */
+    public JsonNode jobOf(String peerId, String photoId) throws IOException, InterruptedException {
+        String cursor = null;
+        do {
+            JsonNode page = json(get("/v1/jobs?peer=" + peerId + "&limit=500" + (cursor == null ? "" : "&cursor=" + cursor)));
+            for (JsonNode j : page.get("items")) {
+                if (j.get("photoId").asText().equals(photoId)) {
+                    return j;
+                }
+            }
+            cursor = page.path("next").isTextual() ? page.get("next").asText() : null;
+        } while (cursor != null);
+        throw new AssertionError("no job of photo " + photoId + " for node " + peerId);
+    }
 }

@@ -401,18 +401,7 @@ public class ReplicationScenarioIT {
 
     /** A's job of the photo for B. */
     private static JsonNode jobOf(String photoId) throws Exception {
-        String cursor = null;
-        do {
-            JsonNode page = Http.json(httpA.get("/v1/jobs?peer=" + idB + "&limit=500"
-                    + (cursor == null ? "" : "&cursor=" + cursor)));
-            for (JsonNode j : page.get("items")) {
-                if (j.get("photoId").asText().equals(photoId)) {
-                    return j;
-                }
-            }
-            cursor = page.path("next").isTextual() ? page.get("next").asText() : null;
-        } while (cursor != null);
-        throw new AssertionError("A has no job of photo " + photoId + " for B");
+        return httpA.jobOf(idB, photoId);
     }
 
     private static JsonNode awaitJob(String photoId, java.util.function.Predicate<JsonNode> done) throws Exception {
