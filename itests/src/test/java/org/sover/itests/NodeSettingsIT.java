@@ -12,7 +12,9 @@ import java.util.Map;
 
 import org.junit.AfterClass;
 import org.junit.BeforeClass;
+import org.junit.FixMethodOrder;
 import org.junit.Test;
+import org.junit.runners.MethodSorters;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
@@ -21,6 +23,7 @@ import com.fasterxml.jackson.databind.JsonNode;
  * node and show in sover:status, settings written through ConfigAdmin to the node's etc/ and
  * validated field by field, and the diagnostics log.
  */
+@FixMethodOrder(MethodSorters.NAME_ASCENDING)
 public class NodeSettingsIT {
     private static final String PASSWORD = "settings-password";
     private static NodeProcess node;
@@ -59,7 +62,7 @@ public class NodeSettingsIT {
         HttpResponse<String> paused = put("/v1/node/switches", "{\"pauseOutgoing\":true}");
         assertEquals(paused.body(), 200, paused.statusCode());
         assertTrue(Http.json(paused).get("pauseOutgoing").asBoolean());
-        assertTrue(Files.readString(etc("org.sover.replication.cfg")).contains("pauseOutgoing"));
+        awaitFile(etc("org.sover.replication.cfg"), "(?s).*pauseOutgoing\\s*=\\s*\\S*true.*");
         NodeProcess.ClientResult status = node.client("admin", PASSWORD, "sover:status");
         assertTrue(status.output(), status.output().matches("(?s).*Outgoing transfers\\s*\\S*\\s*paused.*"));
 
@@ -95,12 +98,9 @@ public class NodeSettingsIT {
         assertEquals(ok.body(), 200, ok.statusCode());
         assertEquals(5, Http.json(ok).get("retry").get("maxAttempts").asInt());
         assertEquals(2048, Http.json(admin.get("/v1/settings")).get("replication").get("maxSendKiBps").asInt());
-        Path retryCfg = etc("org.sover.retry.cfg");
-        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-        while (!Files.readString(retryCfg).matches("(?s).*maxAttempts\\s*=\\s*\"?I?\"?5.*") && System.nanoTime() < deadline) {
-            Thread.sleep(200);
-        }
-        assertTrue(Files.readString(retryCfg), Files.readString(retryCfg).matches("(?s).*maxAttempts\\s*=\\s*\\S*5.*"));
+        // A PID no .cfg file held before gets one in the node's etc/, so it survives a restart.
+        awaitFile(etc("org.sover.signal.client.cfg"), "(?s).*signal\\.example\\.org.*");
+        awaitFile(etc("org.sover.retry.cfg"), "(?s).*maxAttempts\\s*=\\s*\\S*5.*");
 
         JsonNode log = Http.json(admin.get("/v1/diagnostics"));
         assertTrue(log.toString(), log.get("items").toString().contains("Settings changed by admin"));
@@ -112,6 +112,47 @@ public class NodeSettingsIT {
         member.login("member", "member-password");
         assertEquals(403, member.get("/v1/settings").statusCode());
         assertEquals(200, member.get("/v1/node").statusCode());
+    }
+
+    /**
+     * After a rebuild or upgrade the node must run the distribution's bundles, not the ones
+     * Karaf cached at its last start; settings (in etc/) and data stay.
+     */
+    @Test
+    public void zzANewerDistributionReplacesTheCachedBundlesAtTheNextStart() throws Exception {
+        assertEquals(200, put("/v1/settings", "{\"retry\":{\"coolDownSeconds\":1234}}").statusCode());
+        node.stop();
+        Path cache = node.data.resolve("karaf").resolve("cache");
+        assertTrue(Files.isDirectory(cache));
+        // Anything left in the old cache shows whether Karaf dropped it.
+        Path marker = Files.writeString(cache.resolve("left-by-the-test"), "old cache");
+        // What a rebuild does to one of the distribution's Sover bundles.
+        Path jar;
+        try (java.util.stream.Stream<Path> s = Files.walk(NodeProcess.ASSEMBLY.resolve("system/org/sover/sover-webconsole"))) {
+            jar = s.filter(p -> p.toString().endsWith(".jar")).findFirst().orElseThrow();
+        }
+        Files.setLastModifiedTime(jar, java.nio.file.attribute.FileTime.fromMillis(System.currentTimeMillis() + 1000));
+
+        node.start().awaitHealthy(Duration.ofSeconds(120));
+        admin = node.http();
+        admin.login("admin", PASSWORD);
+        assertTrue("Karaf consumed its clean_cache indicator", !Files.exists(node.data.resolve("karaf/clean_cache")));
+        assertTrue("the cache was made afresh", Files.isDirectory(cache) && !Files.exists(marker));
+        assertEquals(1234, Http.json(admin.get("/v1/settings")).get("retry").get("coolDownSeconds").asInt());
+    }
+
+    /** Karaf writes configuration back to etc/ a moment after the change: waits for it. */
+    private static void awaitFile(Path file, String regex) throws Exception {
+        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        String text = "";
+        while (System.nanoTime() < deadline) {
+            text = Files.exists(file) ? Files.readString(file) : "";
+            if (text.matches(regex)) {
+                return;
+            }
+            Thread.sleep(100);
+        }
+        throw new AssertionError(file + " never matched " + regex + "; it holds: " + text);
     }
 
     private static HttpResponse<String> put(String path, String json) throws Exception {
