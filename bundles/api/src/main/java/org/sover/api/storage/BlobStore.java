@@ -29,4 +29,11 @@ public interface BlobStore {
 
     /** Bytes free on the volume that holds the store. */
     long usableSpace() throws IOException;
+
+    /**
+     * The node-wide lock of one blob id. Whoever commits a blob and records it (an upload, a
+     * blob arriving from a peer) and whoever removes a blob no photo references holds it, so a
+     * removal can never take the file a new record has just come to point at.
+     */
+    java.util.concurrent.locks.Lock lockOf(String blobId);
 }

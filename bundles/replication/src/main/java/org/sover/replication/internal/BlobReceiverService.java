@@ -106,17 +106,24 @@ public final class BlobReceiverService implements BlobReceiver {
                         + received + " bytes and SHA-256 " + hash + ", but its manifest says " + m.cipherSize()
                         + " bytes and " + m.cipherSha256() + "; it was discarded.");
             }
-            if (!pending.commit(m.blobId()) && blobs.size(m.blobId()) != m.cipherSize()) {
-                throw new IOException("another copy of blob " + m.blobId() + " appeared while this one arrived and"
-                        + " it is not complete; send it again");
+            // File and record under the blob's lock: a clean-up of the same id cannot come between.
+            java.util.concurrent.locks.Lock lock = blobs.lockOf(m.blobId());
+            lock.lock();
+            try {
+                if (!pending.commit(m.blobId()) && blobs.size(m.blobId()) != m.cipherSize()) {
+                    throw new IOException("another copy of blob " + m.blobId() + " appeared while this one arrived"
+                            + " and it is not complete; send it again");
+                }
+                if (repository.putBlobRecord(record)) {
+                    LOG.debug("received blob {} ({} bytes) from node {}", m.blobId(), received, senderNodeId);
+                }
+            } finally {
+                lock.unlock();
             }
         } catch (InsufficientStorageException e) {
             throw new BlobRejectedException(507, "insufficient_storage", e.getMessage());
         }
         monitor.received(senderNodeId, received);
-        if (repository.putBlobRecord(record)) {
-            LOG.debug("received blob {} ({} bytes) from node {}", m.blobId(), received, senderNodeId);
-        }
         monitor.post(ReplicationEvents.BLOB, Map.of(ReplicationEvents.BLOB_ID, m.blobId(),
                 ReplicationEvents.PEER_ID, senderNodeId));
         return new Delivery(m.blobId(), received, m.cipherSha256(), null);

@@ -208,13 +208,18 @@ public final class MetadataPuller {
 
     /** A photo deleted on a peer: its blob goes here too once no live photo references it. */
     private void collect(String blobId) {
-        if (repository.deleteBlobRecordIfUnreferenced(blobId)) {
-            try {
+        // Under the blob's lock, as the vault does: an upload of the same bytes meanwhile keeps its file.
+        java.util.concurrent.locks.Lock lock = blobs.lockOf(blobId);
+        lock.lock();
+        try {
+            if (repository.deleteBlobRecordIfUnreferenced(blobId)) {
                 blobs.delete(blobId);
                 blobs.delete(Photo.thumbnailIdOf(blobId));
-            } catch (IOException e) {
-                LOG.warn("could not remove unused blob {}: {}", blobId, e.toString());
             }
+        } catch (IOException e) {
+            LOG.warn("could not remove unused blob {}: {}", blobId, e.toString());
+        } finally {
+            lock.unlock();
         }
     }
 

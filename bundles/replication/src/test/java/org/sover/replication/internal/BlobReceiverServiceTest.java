@@ -374,6 +374,13 @@ public class BlobReceiverServiceTest {
             return committed.remove(blobId) != null;
         }
 
+        private final java.util.concurrent.locks.Lock lock = new java.util.concurrent.locks.ReentrantLock();
+
+        @Override
+        public java.util.concurrent.locks.Lock lockOf(String blobId) {
+            return lock;
+        }
+
         @Override
         public long usableSpace() {
             return usableSpace;

@@ -51,6 +51,8 @@ public final class FileBlobStore implements BlobStore {
     private final FreeSpace freeSpace;
     // Makes "exists, else move into place" atomic for commits of the same id in this JVM.
     private final Object[] commitLocks = new Object[64];
+    // BlobStore.lockOf: striped, so unrelated blobs never wait for each other.
+    private final java.util.concurrent.locks.ReentrantLock[] blobLocks = new java.util.concurrent.locks.ReentrantLock[64];
 
     @Activate
     public FileBlobStore(StorageConfig config) {
@@ -69,6 +71,7 @@ public final class FileBlobStore implements BlobStore {
         this.freeSpace = freeSpace;
         for (int i = 0; i < commitLocks.length; i++) {
             commitLocks[i] = new Object();
+            blobLocks[i] = new java.util.concurrent.locks.ReentrantLock();
         }
         try {
             Files.createDirectories(pending);
@@ -89,6 +92,11 @@ public final class FileBlobStore implements BlobStore {
             Files.deleteIfExists(file);
             throw e;
         }
+    }
+
+    @Override
+    public java.util.concurrent.locks.Lock lockOf(String blobId) {
+        return blobLocks[Math.floorMod(blobId.hashCode(), blobLocks.length)];
     }
 
     @Override

@@ -744,13 +744,9 @@ public final class ApiServlet extends HttpServlet {
     private SettingsStore settings() {
         SettingsStore store = settingsStore;
         if (store == null) {
-            resp503("Settings are not available right now (configuration admin is not running).");
+            throw new ApiException(503, "unavailable", "Settings are not available right now (configuration admin is not running).");
         }
         return store;
-    }
-
-    private static void resp503(String message) {
-        throw new ApiException(503, "unavailable", message);
     }
 
     private static void requireAdmin(Account me, String message) {

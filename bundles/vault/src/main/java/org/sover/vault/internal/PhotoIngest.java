@@ -14,7 +14,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.ReentrantLock;
+import java.util.concurrent.locks.Lock;
 import java.util.function.LongSupplier;
 
 import org.osgi.service.component.annotations.Activate;
@@ -42,8 +42,8 @@ import org.slf4j.LoggerFactory;
  * blob, sign the manifest, commit the blob, read capture facts and make a thumbnail from
  * the stored ciphertext, then write the photo record. Plaintext touches only memory buffers.
  * Also makes the thumbnails of photos that came from another node (peers make their own),
- * under the same per-blob locks as uploads and removals. A service, so the API servlet and
- * {@link ThumbnailBackfill} share those locks.
+ * under the same per-blob locks as uploads and removals (the blob store's, which the
+ * replication bundle's receiver and clean-up hold too).
  */
 @Component(service = PhotoIngest.class)
 public final class PhotoIngest {
@@ -57,7 +57,6 @@ public final class PhotoIngest {
     private final NodeIdentity identity;
     private final MediaInspector media = new MediaInspector();
     private final Clock clock;
-    private final BlobLocks locks = new BlobLocks();
     private final LongSupplier thumbnailMaxSourceBytes;
     private final Semaphore thumbnailPermits = new Semaphore(CONCURRENT_THUMBNAILS, true);
     /** Blobs whose image could not be decoded, so a photo list does not promise their thumbnail again. */
@@ -115,7 +114,7 @@ public final class PhotoIngest {
                     result.segments(), result.cipherSha256(), identity.nodeId(), clock.instant());
             BlobRecord record = new BlobRecord(manifest, identity.sign(manifest.canonicalBytes()));
 
-            ReentrantLock lock = locks.of(record.id());
+            Lock lock = blobs.lockOf(record.id());
             lock.lock();
             try {
                 boolean isNew = pending.commit(record.id());
@@ -154,7 +153,7 @@ public final class PhotoIngest {
 
     /** Removes a blob no live photo references any more, and its thumbnail. */
     void collect(String blobId) {
-        ReentrantLock lock = locks.of(blobId);
+        Lock lock = blobs.lockOf(blobId);
         lock.lock();
         try {
             if (repository.deleteBlobRecordIfUnreferenced(blobId)) {
@@ -251,7 +250,7 @@ public final class PhotoIngest {
             if (jpeg == null) {
                 return null;
             }
-            ReentrantLock lock = locks.of(blobId);
+            Lock lock = blobs.lockOf(blobId);
             lock.lock();
             try {
                 if (blobs.exists(thumbId)) {
