@@ -21,6 +21,15 @@ public interface Transport {
     boolean canReach(Peer peer);
 
     /**
+     * Whether this transport is a good first choice for this blob (e.g. WebRTC leaves very
+     * large blobs to HTTP when HTTP can reach the peer). The worker tries suited transports
+     * first, then the others that can reach the peer, all within one attempt.
+     */
+    default boolean suits(Peer peer, BlobRecord blob) {
+        return true;
+    }
+
+    /**
      * Sends the blob and returns the receiver's acknowledgement, whose signature the transport
      * has verified against the peer's pinned key.
      *

@@ -233,11 +233,7 @@ public final class ReplicationWorker {
         String lastTransport = null;
         String lastPath = null;
         boolean unreachable = true;
-        for (Ranked ranked : transports) {
-            Transport t = ranked.transport();
-            if (!t.canReach(peer)) {
-                continue;
-            }
+        for (Transport t : order(transports.stream().map(Ranked::transport).toList(), peer, blob)) {
             lastTransport = t.name();
             try {
                 Delivery ack = t.send(peer, blob);
@@ -281,6 +277,22 @@ public final class ReplicationWorker {
             // Counted as down: the metadata pull requeues its jobs as soon as it answers again.
             peers.recordError(peer.nodeId(), error, now);
         }
+    }
+
+    /**
+     * The transports that can reach the peer, in the order one attempt tries them: by ranking,
+     * those suited to this blob first (WebRTC leaves very large blobs to HTTP), then the rest.
+     */
+    static List<Transport> order(List<Transport> byRanking, Peer peer, BlobRecord blob) {
+        List<Transport> suited = new ArrayList<>();
+        List<Transport> others = new ArrayList<>();
+        for (Transport t : byRanking) {
+            if (t.canReach(peer)) {
+                (t.suits(peer, blob) ? suited : others).add(t);
+            }
+        }
+        suited.addAll(others);
+        return suited;
     }
 
     /** Null when the acknowledgement is the manifest's blob, size and hash; otherwise what differs. */

@@ -1,0 +1,2 @@
+/** Signaling between nodes (offers, answers, ICE candidates) and the ICE servers to use. */
+package org.sover.api.signal;
