@@ -1,0 +1,241 @@
+package org.sover.transport.webrtc.internal;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InterruptedIOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.Executor;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongConsumer;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.sover.api.replication.BlobReceiver;
+import org.sover.api.replication.BlobReceiver.BlobRejectedException;
+import org.sover.api.replication.Delivery;
+import org.sover.api.replication.NodeProtocol;
+import org.sover.api.vault.BlobRecord;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import dev.onvoid.webrtc.RTCDataChannelBuffer;
+import dev.onvoid.webrtc.RTCDataChannelObserver;
+import dev.onvoid.webrtc.RTCDataChannelState;
+
+/**
+ * The receiving end of one {@code blob:<id>} data channel: a header frame with the signed
+ * manifest ({@link NodeProtocol}), then the ciphertext in binary frames, fed through a queue into
+ * the shared {@link BlobReceiver} on a worker thread. The receiver grants credit every
+ * {@link #CREDIT_STEP} bytes it consumed, and the sender never runs more than
+ * {@link OutgoingBlob#WINDOW} ahead, so the queue stays bounded although a native callback may
+ * never block. Ends with an {@code ack} or {@code error} frame.
+ */
+final class IncomingBlob implements RTCDataChannelObserver {
+    private static final Logger LOG = LoggerFactory.getLogger(IncomingBlob.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
+    static final int CREDIT_STEP = 4 * 1024 * 1024;
+    private static final byte[] END = new byte[0];
+
+    private final String senderNodeId;
+    private final BlobReceiver receiver;
+    private final Executor work;
+    private final long readTimeoutMillis;
+    private final LongConsumer bytesReceived;
+    private final Runnable finished;
+    private final BlockingQueue<byte[]> queue = new LinkedBlockingQueue<>();
+    private volatile BlobChannel channel;
+    private volatile Pipe pipe;
+    private volatile IOException abort;
+    private volatile boolean done;
+
+    /**
+     * @param finished called once the answer is sent or the transfer is dead (the owner disposes the channel)
+     */
+    IncomingBlob(String senderNodeId, BlobReceiver receiver, Executor work, long readTimeoutMillis,
+            LongConsumer bytesReceived, Runnable finished) {
+        this.senderNodeId = senderNodeId;
+        this.receiver = receiver;
+        this.work = work;
+        this.readTimeoutMillis = readTimeoutMillis;
+        this.bytesReceived = bytesReceived;
+        this.finished = finished;
+    }
+
+    void attach(BlobChannel channel) {
+        this.channel = channel;
+    }
+
+    boolean isDone() {
+        return done;
+    }
+
+    // Native callbacks: copy, enqueue, return. Nothing here blocks or throws.
+
+    @Override
+    public void onMessage(RTCDataChannelBuffer buffer) {
+        try {
+            ByteBuffer data = buffer.data;
+            byte[] bytes = new byte[data.remaining()];
+            data.get(bytes);
+            if (done) {
+                return; // already answered (e.g. the blob was here): drop the rest
+            }
+            if (buffer.binary) {
+                queue.offer(bytes);
+            } else if (pipe == null) {
+                start(new String(bytes, StandardCharsets.UTF_8));
+            }
+        } catch (Throwable t) {
+            LOG.error("data channel message from node {} dropped", senderNodeId, t);
+        }
+    }
+
+    @Override
+    public void onStateChange() {
+        try {
+            work.execute(this::checkClosed);
+        } catch (Throwable t) {
+            LOG.error("data channel state change from node {} not handled", senderNodeId, t);
+        }
+    }
+
+    @Override
+    public void onBufferedAmountChange(long previousAmount) {
+        // never called by webrtc-java 0.14.0
+    }
+
+    private void checkClosed() {
+        BlobChannel ch = channel;
+        if (ch != null && ch.state() == RTCDataChannelState.CLOSED && !done) {
+            abort(new IOException("node " + senderNodeId + " closed the data channel before the blob was complete"));
+        }
+    }
+
+    /** Ends the transfer (channel closed, connection torn down, node stopping): the reader sees the failure. */
+    void abort(IOException reason) {
+        abort = reason;
+        queue.offer(END);
+        if (pipe == null && !done) {
+            done = true;
+            finished.run();
+        }
+    }
+
+    private void start(String headerText) {
+        BlobRecord record;
+        try {
+            JsonNode header = JSON.readTree(headerText);
+            if (!"blob".equals(header.path("type").asText())) {
+                throw new IllegalArgumentException("the first frame is not a blob header");
+            }
+            record = NodeProtocol.decode(header.path("manifest").asText(null), header.path("signature").asText(null));
+        } catch (IOException | RuntimeException e) {
+            pipe = new Pipe(0);
+            work.execute(() -> answer(error(400, "bad_request", "the blob header is malformed: " + e.getMessage())));
+            return;
+        }
+        Pipe p = new Pipe(record.manifest().cipherSize());
+        pipe = p;
+        work.execute(() -> {
+            ObjectNode reply;
+            try {
+                Delivery d = receiver.receive(senderNodeId, record, p);
+                reply = JSON.createObjectNode().put("type", "ack").put("blobId", d.blobId()).put("size", d.size())
+                        .put("sha256", d.cipherSha256());
+            } catch (BlobRejectedException e) {
+                reply = error(e.status(), e.code(), e.getMessage());
+            } catch (IOException e) {
+                reply = error(500, "io_error", "node could not take blob " + record.id() + ": " + e.getMessage());
+            } catch (RuntimeException e) {
+                LOG.error("receiving blob {} from node {} failed", record.id(), senderNodeId, e);
+                reply = error(500, "internal_error", "receiving blob " + record.id() + " failed: " + e);
+            }
+            bytesReceived.accept(p.consumed);
+            answer(reply);
+        });
+    }
+
+    private static ObjectNode error(int status, String code, String message) {
+        return JSON.createObjectNode().put("type", "error").put("status", status).put("code", code)
+                .put("message", message);
+    }
+
+    private void answer(ObjectNode reply) {
+        done = true;
+        queue.clear();
+        try {
+            BlobChannel ch = channel;
+            if (ch != null && abort == null) {
+                ch.sendText(reply.toString());
+            }
+        } catch (IOException e) {
+            LOG.debug("could not answer node {}: {}", senderNodeId, e.getMessage());
+        } finally {
+            finished.run();
+        }
+    }
+
+    /** The ciphertext as the blob receiver reads it: exactly {@code size} bytes, then end of stream. */
+    private final class Pipe extends InputStream {
+        private final long size;
+        private long consumed;
+        private long credited;
+        private byte[] chunk = END;
+        private int pos;
+
+        Pipe(long size) {
+            this.size = size;
+        }
+
+        @Override
+        public int read() throws IOException {
+            byte[] one = new byte[1];
+            return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            if (len == 0) {
+                return 0;
+            }
+            if (consumed >= size) {
+                return -1;
+            }
+            while (pos >= chunk.length) {
+                byte[] next;
+                try {
+                    next = queue.poll(readTimeoutMillis, TimeUnit.MILLISECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new InterruptedIOException("interrupted while receiving from node " + senderNodeId);
+                }
+                if (abort != null) {
+                    throw abort;
+                }
+                if (next == null) {
+                    throw new IOException("node " + senderNodeId + " sent nothing for " + readTimeoutMillis / 1000
+                            + " s after " + consumed + " of " + size + " bytes");
+                }
+                chunk = next;
+                pos = 0;
+            }
+            int n = (int) Math.min(Math.min(len, chunk.length - pos), size - consumed);
+            System.arraycopy(chunk, pos, b, off, n);
+            pos += n;
+            consumed += n;
+            if (consumed - credited >= CREDIT_STEP && consumed < size) {
+                credited = consumed;
+                BlobChannel ch = channel;
+                if (ch != null) {
+                    ch.sendText("{\"type\":\"credit\",\"consumed\":" + consumed + "}");
+                }
+            }
+            return n;
+        }
+    }
+}
