@@ -1,6 +1,7 @@
 package org.sover.itests;
 
 import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertTrue;
 
 import java.net.http.HttpRequest;
@@ -51,9 +52,19 @@ public class NodeSettingsIT {
         assertTrue(n.toString(), n.get("fingerprint").asText().length() > 20);
         assertTrue(n.toString(), n.get("storage").get("freeBytes").asLong() > 0);
         assertTrue(n.toString(), n.get("storage").get("dataDirectory").asText().startsWith(node.data.toString()));
-        assertEquals(n.toString(), "http", n.get("transports").get(0).get("name").asText());
+        assertTrue(n.toString(), n.get("transports").toString().contains("{\"name\":\"webrtc\"}"));
+        assertTrue(n.toString(), n.get("transports").toString().contains("{\"name\":\"http\"}"));
         assertEquals(0, n.get("queue").get("failed").asLong());
-        assertEquals(false, n.get("capabilities").get("p2p").asBoolean());
+        assertEquals(true, n.get("capabilities").get("p2p").asBoolean());
+        assertEquals(true, n.get("capabilities").get("signaling").asBoolean());
+        // No operator configured: the node signals through the endpoint built into it.
+        assertTrue(n.toString(), n.get("signaling").get("embedded").asBoolean());
+
+        JsonNode nodes = Http.json(admin.get("/v1/nodes"));
+        assertEquals(n.get("nodeId").asText(), nodes.get("node").get("nodeId").asText());
+        assertEquals(n.get("fingerprint").asText(), nodes.get("node").get("fingerprint").asText());
+        assertTrue(nodes.toString(), nodes.get("signaling").get("url").asText().matches("wss?://.+/signal"));
+        assertTrue(nodes.toString(), nodes.get("iceServers").isArray());
         assertTrue(n.get("transfer").get("samples").isArray());
     }
 
@@ -70,9 +81,21 @@ public class NodeSettingsIT {
         NodeProcess.ClientResult on = node.client("admin", PASSWORD, "sover:status");
         assertTrue(on.output(), on.output().matches("(?s).*Outgoing transfers\\s*\\S*\\s*on.*"));
 
-        HttpResponse<String> p2p = put("/v1/node/switches", "{\"p2p\":true}");
-        assertEquals(400, p2p.statusCode());
-        assertEquals("p2p", Http.json(p2p).get("field").asText());
+        HttpResponse<String> off = put("/v1/node/switches", "{\"p2p\":false,\"signaling\":false}");
+        assertEquals(off.body(), 200, off.statusCode());
+        assertFalse(Http.json(off).get("p2p").asBoolean());
+        awaitFile(etc("org.sover.transport.webrtc.cfg"), "(?s).*enabled\\s*=\\s*\\S*false.*");
+        awaitFile(etc("org.sover.signal.client.cfg"), "(?s).*enabled\\s*=\\s*\\S*false.*");
+        awaitSignal("stopped");
+        assertEquals(200, put("/v1/node/switches", "{\"p2p\":true}").statusCode());
+        NodeProcess.ClientResult start = node.client("admin", PASSWORD, "sover:signal start");
+        assertTrue(start.output(), start.output().contains("starting"));
+        awaitSignal("connected");
+        assertTrue(Http.json(admin.get("/v1/node/switches")).get("signaling").asBoolean());
+
+        HttpResponse<String> unknown = put("/v1/node/switches", "{\"turbo\":true}");
+        assertEquals(400, unknown.statusCode());
+        assertEquals("turbo", Http.json(unknown).get("field").asText());
     }
 
     @Test
@@ -94,13 +117,16 @@ public class NodeSettingsIT {
 
         HttpResponse<String> ok = put("/v1/settings", "{\"retry\":{\"maxAttempts\":5},"
                 + "\"replication\":{\"maxSendKiBps\":2048,\"redundancyTarget\":2},"
-                + "\"signaling\":{\"url\":\"wss://signal.example.org/signal\",\"stunUrls\":[\"stun:stun.example.org:3478\"]}}");
+                // Loopback addresses only: the node's signal client connects to what is set here.
+                + "\"signaling\":{\"url\":\"ws://127.0.0.1:9/signal\",\"stunUrls\":[\"stun:127.0.0.1:9\"]}}");
         assertEquals(ok.body(), 200, ok.statusCode());
         assertEquals(5, Http.json(ok).get("retry").get("maxAttempts").asInt());
         assertEquals(2048, Http.json(admin.get("/v1/settings")).get("replication").get("maxSendKiBps").asInt());
         // A PID no .cfg file held before gets one in the node's etc/, so it survives a restart.
-        awaitFile(etc("org.sover.signal.client.cfg"), "(?s).*signal\\.example\\.org.*");
+        awaitFile(etc("org.sover.signal.client.cfg"), "(?s).*ws://127\\.0\\.0\\.1:9/signal.*");
         awaitFile(etc("org.sover.retry.cfg"), "(?s).*maxAttempts\\s*=\\s*\\S*5.*");
+        // Back to the signaling built into the node, which the switches test connects to.
+        assertEquals(200, put("/v1/settings", "{\"signaling\":{\"url\":\"\"}}").statusCode());
 
         JsonNode log = Http.json(admin.get("/v1/diagnostics"));
         assertTrue(log.toString(), log.get("items").toString().contains("Settings changed by admin"));
@@ -139,6 +165,22 @@ public class NodeSettingsIT {
         assertTrue("Karaf consumed its clean_cache indicator", !Files.exists(node.data.resolve("karaf/clean_cache")));
         assertTrue("the cache was made afresh", Files.isDirectory(cache) && !Files.exists(marker));
         assertEquals(1234, Http.json(admin.get("/v1/settings")).get("retry").get("coolDownSeconds").asInt());
+    }
+
+    /** Waits until the node's signal client reports {@code state} (through the dashboard and the shell). */
+    private static void awaitSignal(String state) throws Exception {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        String seen = "";
+        while (System.nanoTime() < deadline) {
+            seen = Http.json(admin.get("/v1/node")).get("signaling").toString();
+            if (seen.contains("\"state\":\"" + state + "\"")) {
+                NodeProcess.ClientResult shell = node.client("admin", PASSWORD, "sover:signal");
+                assertTrue(shell.output(), shell.output().matches("(?s).*State\\s*\\S*\\s*" + state + ".*"));
+                return;
+            }
+            Thread.sleep(200);
+        }
+        throw new AssertionError("signaling never became " + state + "; the dashboard says " + seen);
     }
 
     /** Karaf writes configuration back to etc/ a moment after the change: waits for it. */

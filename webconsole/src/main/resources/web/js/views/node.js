@@ -294,9 +294,11 @@ export function renderNode(root, params, app) {
     }
     const sigState = sig.state || 'not_installed';
     signaling.replaceChildren(facts([
-      ['Signaling server', sig.url || 'None', 'node-signaling-url'],
+      ['Signaling server', (sig.url || 'None') + (sig.embedded ? ' (built into the nodes: no operator set)' : ''),
+        'node-signaling-url'],
       ['State', h('span', { class: 'pill', 'data-state': sigState, text: SIGNALING_TEXT[sigState] || sigState }),
         'node-signaling-state'],
+      ...(sig.lastError ? [['Last error', sig.lastError, 'node-signaling-error']] : []),
     ], 'node-signaling'));
     // ICE servers: the URLs only; a TURN username or credential is never shown.
     const servers = Array.isArray(node.iceServers) ? node.iceServers : [];

@@ -96,7 +96,12 @@ export function renderPeers(root, params, app) {
     p.status.dataset.state = state;
     p.status.textContent = { blocked: 'Blocked', online: 'Online', offline: 'Offline', unknown: 'Status unknown' }[state];
     entry.element.dataset.state = state;
-    p.path.textContent = peer.path ? PATH_TEXT[peer.path] || peer.path : '—';
+    // The path of the last transfer, and the live WebRTC connection (picked by ICE) when one exists.
+    const rtc = Array.isArray(peer.connections) ? peer.connections.find((c) => c && c.transport === 'webrtc') : null;
+    const rtcPath = rtc && rtc.path ? PATH_TEXT[rtc.path] || rtc.path : '';
+    p.path.textContent = (peer.path ? PATH_TEXT[peer.path] || peer.path : '—')
+      + (rtc ? ' · WebRTC ' + (rtc.state || '') + (rtcPath ? ' (' + rtcPath + ')' : '') : '');
+    p.path.title = rtc && rtc.lastError ? rtc.lastError : '';
     p.rtt.textContent = formatMillis(peer.rttMillis) || '—';
     p.handshake.textContent = peer.lastHandshakeAt ? formatRelative(peer.lastHandshakeAt) : 'Never';
     p.handshake.title = peer.lastHandshakeAt ? formatWhen(peer.lastHandshakeAt) : '';

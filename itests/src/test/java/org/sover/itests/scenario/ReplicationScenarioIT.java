@@ -61,6 +61,11 @@ public class ReplicationScenarioIT {
         a = NodeProcess.create("repl-a", env);
         b = NodeProcess.create("repl-b", env);
         a.configure("org.sover.retry", TEST_POLICY);
+        // These scenarios are about the HTTP transport: WebRTC (which two nodes on one LAN use
+        // through their embedded signaling) is switched off here and tested in WebRtcScenarioIT.
+        for (NodeProcess n : new NodeProcess[] {a, b}) {
+            n.configure("org.sover.transport.webrtc", Map.of("enabled", "false"));
+        }
         a.configure("org.sover.replication", Map.of("pullIntervalSeconds", "1", "repairIntervalSeconds", "5"));
         b.configure("org.sover.replication", Map.of("pullIntervalSeconds", "1", "repairIntervalSeconds", "5",
                 "scrubIntervalSeconds", "5"));

@@ -46,7 +46,9 @@ import org.sover.api.replication.PeerDirectory;
 import org.sover.api.replication.PeerRole;
 import org.sover.api.replication.PeerSync;
 import org.sover.api.replication.ReplicationMonitor;
+import org.sover.api.replication.PeerLinks;
 import org.sover.api.replication.Transport;
+import org.sover.api.signal.Signaling;
 import org.sover.api.storage.BlobStore;
 import org.sover.api.storage.ConflictException;
 import org.sover.api.storage.InsufficientStorageException;
@@ -109,6 +111,16 @@ public final class ApiServlet extends HttpServlet {
             policyOption = ReferencePolicyOption.GREEDY)
     private transient volatile List<Transport> transports;
 
+    /** Optional: this node's signaling (the signal bundle), for the dashboard and {@code /v1/nodes}. */
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    private transient volatile Signaling signaling;
+
+    /** Optional: live peer connections of transports that keep them (WebRTC). */
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    private transient volatile List<PeerLinks> peerLinks;
+
     private transient volatile SettingsStore settingsStore;
 
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
@@ -154,6 +166,13 @@ public final class ApiServlet extends HttpServlet {
     private static String versionOf(Version v) {
         String base = v.getMajor() + "." + v.getMinor() + "." + v.getMicro();
         return v.getQualifier().isEmpty() ? base : base + "-" + v.getQualifier();
+    }
+
+    /** Which optional parts run now: the WebRTC transport ("p2p") and the signal client. */
+    private SettingsStore.Installed installed() {
+        List<Transport> ts = transports;
+        boolean p2p = ts != null && ts.stream().anyMatch(t -> "webrtc".equals(t.name()));
+        return new SettingsStore.Installed(p2p, signaling != null);
     }
 
     private void announce() {
@@ -276,19 +295,24 @@ public final class ApiServlet extends HttpServlet {
                 if (n == 1) {
                     only(true, method, "GET");
                     send(resp, 200, NodeDashboard.body(identity, version, peerDirectory, jobQueue, monitor,
-                            transports, repository.stats(), blobs, settingsStore));
+                            transports, repository.stats(), blobs, settingsStore, installed(), signaling));
                 } else {
                     only(n == 2 && seg.get(1).equals("switches"), method, "GET", "PUT");
                     SettingsStore store = settings();
                     if (method.equals("GET")) {
-                        send(resp, 200, store.switches());
+                        send(resp, 200, store.switches(installed()));
                     } else {
                         requireAdmin(me, "Only an admin can switch transfers on and off.");
-                        Map<String, Object> now = store.setSwitches(jsonBody(req));
+                        Map<String, Object> now = store.setSwitches(jsonBody(req), installed());
                         note("Switches changed by " + me.username() + ": " + now);
                         send(resp, 200, now);
                     }
                 }
+            }
+            case "nodes" -> {
+                only(n == 1, method, "GET");
+                authenticate(req);
+                send(resp, 200, NodeDashboard.nodes(identity, peerDirectory, signaling));
             }
             case "settings" -> {
                 only(n == 1, method, "GET", "PUT");
@@ -723,7 +747,23 @@ public final class ApiServlet extends HttpServlet {
         }
         ReplicationMonitor m = monitor;
         send(resp, 200, ReplicationStatus.body(directory.peers(), queue::counts, queue.counts(null), queue.coverage(),
-                id -> m == null ? java.util.Optional.empty() : m.link(id)));
+                id -> m == null ? java.util.Optional.empty() : m.link(id), this::connectionsOf));
+    }
+
+    private List<PeerLinks.Link> connectionsOf(String nodeId) {
+        List<PeerLinks> all = peerLinks;
+        if (all == null) {
+            return List.of();
+        }
+        List<PeerLinks.Link> out = new ArrayList<>();
+        for (PeerLinks links : all) {
+            try {
+                links.links().stream().filter(l -> nodeId.equals(l.nodeId())).forEach(out::add);
+            } catch (RuntimeException e) {
+                LOG.debug("peer links unavailable: {}", e.toString());
+            }
+        }
+        return out;
     }
 
     /** One album, with how many of its photos every node holds (left out while the queue is away). */

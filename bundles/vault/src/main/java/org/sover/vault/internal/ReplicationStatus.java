@@ -8,6 +8,7 @@ import java.util.function.Function;
 import org.sover.api.replication.Coverage;
 import org.sover.api.replication.JobState;
 import org.sover.api.replication.Peer;
+import org.sover.api.replication.PeerLinks;
 import org.sover.api.replication.ReplicationMonitor;
 
 /** The body of {@code GET /v1/replication/status}: each peer with its health and jobs, and the vault's coverage. */
@@ -32,8 +33,20 @@ final class ReplicationStatus {
     static Map<String, Object> body(List<Peer> peers, Function<String, Map<JobState, Long>> countsOf,
             Map<JobState, Long> totals, Coverage coverage,
             Function<String, java.util.Optional<ReplicationMonitor.PeerLink>> linkOf) {
+        return body(peers, countsOf, totals, coverage, linkOf, id -> List.of());
+    }
+
+    /** @param connectionsOf the live connections transports keep to one peer (WebRTC), for the dashboard */
+    static Map<String, Object> body(List<Peer> peers, Function<String, Map<JobState, Long>> countsOf,
+            Map<JobState, Long> totals, Coverage coverage,
+            Function<String, java.util.Optional<ReplicationMonitor.PeerLink>> linkOf,
+            Function<String, List<PeerLinks.Link>> connectionsOf) {
         Map<String, Object> body = new LinkedHashMap<>();
-        body.put("peers", peers.stream().map(p -> peer(p, countsOf.apply(p.nodeId()), linkOf.apply(p.nodeId()))).toList());
+        body.put("peers", peers.stream().map(p -> {
+            Map<String, Object> m = peer(p, countsOf.apply(p.nodeId()), linkOf.apply(p.nodeId()));
+            m.put("connections", connectionsOf.apply(p.nodeId()).stream().map(ReplicationStatus::connection).toList());
+            return m;
+        }).toList());
         Map<String, Object> vault = new LinkedHashMap<>();
         vault.put("photos", coverage.photos());
         vault.put("fullyReplicated", coverage.fullyReplicated());
@@ -59,6 +72,19 @@ final class ReplicationStatus {
         m.put("bytesReceived", link.map(ReplicationMonitor.PeerLink::bytesReceived).orElse(0L));
         m.put("path", link.map(ReplicationMonitor.PeerLink::path).orElse(null));
         m.put("lastHandshakeAt", Json.time(link.map(ReplicationMonitor.PeerLink::lastHandshakeAt).orElse(null)));
+        return m;
+    }
+
+    private static Map<String, Object> connection(PeerLinks.Link l) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("transport", l.transport());
+        m.put("state", l.state());
+        m.put("path", l.path());
+        m.put("rttMillis", l.rttMillis());
+        m.put("bytesSent", l.bytesSent());
+        m.put("bytesReceived", l.bytesReceived());
+        m.put("lastHandshakeAt", Json.time(l.lastHandshakeAt()));
+        m.put("lastError", l.lastError());
         return m;
     }
 

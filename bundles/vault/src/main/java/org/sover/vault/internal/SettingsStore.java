@@ -30,6 +30,7 @@ public final class SettingsStore {
     static final String REPLICATION = "org.sover.replication";
     static final String VAULT = "org.sover.vault";
     static final String SIGNAL_CLIENT = "org.sover.signal.client";
+    static final String WEBRTC = "org.sover.transport.webrtc";
 
     private enum Kind { LONG, DOUBLE, INT, URL_WS, URLS_STUN, URLS_TURN }
 
@@ -117,38 +118,63 @@ public final class SettingsStore {
         return read();
     }
 
-    Map<String, Object> switches() throws IOException {
+    /**
+     * The dashboard's switches. {@code p2p} (the WebRTC transport) and {@code signaling} (the
+     * signal client) are stored in their own bundles' configuration and read as off while their
+     * bundle is not running.
+     */
+    Map<String, Object> switches(Installed installed) throws IOException {
         Map<String, Object> stored = stored(REPLICATION);
         Map<String, Object> out = new LinkedHashMap<>();
         for (String s : SWITCHES) {
             out.put(s, bool(stored.get(s)));
         }
-        out.put("p2p", false);
-        out.put("signaling", false);
+        out.put("p2p", installed.p2p() && enabled(stored(WEBRTC).get("enabled")));
+        out.put("signaling", installed.signaling() && enabled(stored(SIGNAL_CLIENT).get("enabled")));
         return out;
     }
 
-    Map<String, Object> setSwitches(JsonNode body) throws IOException {
+    /** Which of the optional parts are running now, so their switches can be used. */
+    record Installed(boolean p2p, boolean signaling) {
+    }
+
+    Map<String, Object> setSwitches(JsonNode body, Installed installed) throws IOException {
         if (body == null || !body.isObject()) {
             throw ApiException.badRequest("bad_request", "Send {\"pauseIncoming\":true} or {\"pauseOutgoing\":false}.");
         }
-        Map<String, Object> changes = new LinkedHashMap<>();
+        Map<String, Map<String, Object>> changes = new LinkedHashMap<>();
         for (var it = body.fields(); it.hasNext();) {
             var e = it.next();
-            if (e.getKey().equals("p2p") || e.getKey().equals("signaling")) {
-                throw invalid(e.getKey(), "This node has no WebRTC transport or signaling client installed yet, so \""
-                        + e.getKey() + "\" cannot be switched.");
-            }
-            if (!SWITCHES.contains(e.getKey())) {
-                throw invalid(e.getKey(), "There is no switch \"" + e.getKey() + "\"; there are " + SWITCHES + ".");
+            String name = e.getKey();
+            String pid;
+            if (name.equals("p2p") || name.equals("signaling")) {
+                boolean present = name.equals("p2p") ? installed.p2p() : installed.signaling();
+                if (!present) {
+                    throw invalid(name, "This node's " + (name.equals("p2p") ? "WebRTC transport" : "signaling client")
+                            + " is not installed or not running, so \"" + name + "\" cannot be switched.");
+                }
+                pid = name.equals("p2p") ? WEBRTC : SIGNAL_CLIENT;
+            } else if (SWITCHES.contains(name)) {
+                pid = REPLICATION;
+            } else {
+                throw invalid(name, "There is no switch \"" + name + "\"; there are " + SWITCHES
+                        + ", p2p and signaling.");
             }
             if (!e.getValue().isBoolean()) {
-                throw invalid(e.getKey(), "\"" + e.getKey() + "\" is true or false.");
+                throw invalid(name, "\"" + name + "\" is true or false.");
             }
-            changes.put(e.getKey(), e.getValue().booleanValue());
+            String key = pid.equals(REPLICATION) ? name : "enabled";
+            changes.computeIfAbsent(pid, k -> new LinkedHashMap<>()).put(key, e.getValue().booleanValue());
         }
-        write(REPLICATION, changes);
-        return switches();
+        for (Map.Entry<String, Map<String, Object>> c : changes.entrySet()) {
+            write(c.getKey(), c.getValue());
+        }
+        return switches(installed);
+    }
+
+    /** Absent means on: these parts run unless someone switched them off. */
+    private static boolean enabled(Object v) {
+        return v == null || !"false".equalsIgnoreCase(String.valueOf(v).trim());
     }
 
     private Map<String, Object> stored(String pid) throws IOException {
