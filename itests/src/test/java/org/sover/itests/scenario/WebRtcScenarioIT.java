@@ -31,6 +31,7 @@ import org.sover.itests.Http;
 import org.sover.itests.NodeProcess;
 import org.sover.itests.RewritingSignalProxy;
 import org.sover.itests.SignalProcess;
+import org.sover.itests.TcpForward;
 import org.sover.itests.TestImages;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -54,6 +55,9 @@ public class WebRtcScenarioIT {
     private static Coturn coturn;
     private static SignalProcess signal;
     private static RewritingSignalProxy proxy;
+    /** The only HTTP routes between the nodes: each announces its forwarder as its address. */
+    private static TcpForward routeToA;
+    private static TcpForward routeToB;
     private static NodeProcess a;
     private static NodeProcess b;
     private static Http httpA;
@@ -73,8 +77,13 @@ public class WebRtcScenarioIT {
         a = NodeProcess.create("webrtc-a", Map.of("SOVER_ADMIN_PASSWORD", PASSWORD));
         b = NodeProcess.create("webrtc-b", Map.of("SOVER_ADMIN_PASSWORD", PASSWORD, "SOVER_SIGNAL_URL", signal.url()));
         a.configure(SIGNAL_CLIENT, Map.of("url", signal.url()));
+        routeToA = new TcpForward(a.httpPort);
+        routeToB = new TcpForward(b.httpPort);
+        a.configure("org.sover.replication", Map.of("pullIntervalSeconds", "1",
+                "addresses", "http://127.0.0.1:" + routeToA.port()));
+        b.configure("org.sover.replication", Map.of("pullIntervalSeconds", "1",
+                "addresses", "http://127.0.0.1:" + routeToB.port()));
         for (NodeProcess n : new NodeProcess[] {a, b}) {
-            n.configure("org.sover.replication", Map.of("pullIntervalSeconds", "1"));
             n.configure("org.sover.retry", Map.of("initialBackoffSeconds", "1", "multiplier", "1.0",
                     "maxBackoffSeconds", "2", "jitter", "0", "maxAttempts", "20", "coolDownSeconds", "0"));
         }
@@ -103,7 +112,7 @@ public class WebRtcScenarioIT {
                 n.closeAndDeleteData();
             }
         }
-        for (AutoCloseable c : new AutoCloseable[] {proxy, signal, coturn}) {
+        for (AutoCloseable c : new AutoCloseable[] {proxy, routeToA, routeToB, signal, coturn}) {
             if (c != null) {
                 c.close();
             }
@@ -179,9 +188,11 @@ public class WebRtcScenarioIT {
         awaitIcePolicy(b, "all");
         shell(a, "bundle:start org.sover.transport.http");
         // A send limit (which every transport honours) keeps the run going while the bundle stops.
-        a.configure("org.sover.replication", Map.of("pullIntervalSeconds", "1", "maxSendKiBps", "256"));
-        awaitConfig(a, "org.sover.replication", "maxSendKiBps", "256");
-        List<String> ids = upload("w3", 20);
+        a.configure("org.sover.replication", Map.of("pullIntervalSeconds", "1", "maxSendKiBps", "128",
+                "addresses", "http://127.0.0.1:" + routeToA.port()));
+        awaitConfig(a, "org.sover.replication", "maxSendKiBps", "128");
+        // About 15 s of sending at that pace: the bundle stops (a shell command of a few seconds) mid-run.
+        List<String> ids = upload("w3", 40);
         awaitJob(ids.get(0), j -> "done".equals(j.get("state").asText()));
         shell(a, "bundle:stop org.sover.transport.webrtc");
         java.time.Instant stoppedAt = java.time.Instant.now();
@@ -197,7 +208,8 @@ public class WebRtcScenarioIT {
         assertTrue("some photos went over HTTP after the swap (stopped at " + stoppedAt + "): " + timeline,
                 byTransport.getOrDefault("http", 0) > 0);
         assertEquals(200, httpA.get("/v1/health").statusCode());
-        a.configure("org.sover.replication", Map.of("pullIntervalSeconds", "1"));
+        a.configure("org.sover.replication", Map.of("pullIntervalSeconds", "1",
+                "addresses", "http://127.0.0.1:" + routeToA.port()));
 
         shell(a, "bundle:start org.sover.transport.webrtc");
         List<String> later = upload("w3-after", 3);
@@ -264,6 +276,45 @@ public class WebRtcScenarioIT {
         String said = diagnostics(httpA).toLowerCase(Locale.ROOT);
         assertTrue("A's diagnostics name the failed WebRTC connection: " + said,
                 said.contains("webrtc") && (said.contains("turn") || said.contains("ice")));
+    }
+
+    /**
+     * 6. Behind NAT: the HTTP routes the nodes paired over stop answering. New photos still
+     * reach B with their records (the op-log pull goes through the WebRTC tunnel, the blobs over
+     * data channels), and an album made on B reaches A the same way.
+     */
+    @Test
+    public void w6_nodesThatCannotReachEachOtherOverHttpStillReplicate() throws Exception {
+        int port = coturn.port;
+        coturn.close();
+        coturn = Coturn.start(SECRET, port);
+        for (NodeProcess n : new NodeProcess[] {a, b}) {
+            n.configure(WEBRTC, Map.of("iceTransportPolicy", "all"));
+        }
+        awaitIcePolicy(a, "all");
+        awaitIcePolicy(b, "all");
+        routeToA.close();
+        routeToB.close();
+        // The nodes know each other only by the routes just cut.
+        JsonNode peersOfA = Http.json(httpA.get("/v1/peers"));
+        assertEquals(peersOfA.toString(), 1, peersOfA.size());
+        for (JsonNode p : peersOfA) {
+            assertEquals(p.toString(), "[\"http://127.0.0.1:" + routeToB.port() + "\"]", p.get("addresses").toString());
+        }
+        List<String> ids = upload("w6", 5);
+        awaitDone(ids);
+        for (String id : ids) {
+            JsonNode job = httpA.jobOf(idB, id);
+            assertEquals(job.toString(), "webrtc", job.get("transport").asText());
+            assertArrayEquals("photo " + id + " on B", uploaded.get(id), original(httpB, id));
+        }
+        HttpResponse<String> made = httpB.postJson("/v1/albums", "{\"name\":\"Made behind NAT\"}");
+        assertEquals(made.body(), 201, made.statusCode());
+        String madeId = Http.json(made).get("id").asText();
+        assertEquals("Made behind NAT", Http.json(httpA.await("/v1/albums/" + madeId, r -> r.statusCode() == 200, SYNC))
+                .get("name").asText());
+        JsonNode peer = Http.json(httpA.get("/v1/replication/status")).get("peers").get(0);
+        assertTrue("B counts as online through the tunnel: " + peer, peer.get("online").asBoolean());
     }
 
     // ---- helpers ------------------------------------------------------------------------------

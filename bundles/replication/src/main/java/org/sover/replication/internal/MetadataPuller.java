@@ -4,6 +4,8 @@ import java.io.IOException;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -12,9 +14,13 @@ import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
+import org.osgi.service.component.annotations.ReferencePolicyOption;
 import org.sover.api.replication.Change;
 import org.sover.api.replication.JobQueue;
 import org.sover.api.replication.MetadataLog;
+import org.sover.api.replication.NodeTunnel;
 import org.sover.api.replication.Peer;
 import org.sover.api.replication.PeerRole;
 import org.sover.api.replication.PeerStore;
@@ -51,6 +57,12 @@ public final class MetadataPuller {
     private final ScheduledExecutorService timer;
     /** Peers whose last pull failed; a successful pull of one requeues its jobs. */
     private final java.util.Set<String> down = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private static final String TUNNEL = "tunnel:";
+
+    /** Tunnels (WebRTC) that carry the pull when none of a peer's HTTP addresses answers. */
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    private volatile List<NodeTunnel> tunnels;
 
     @Activate
     public MetadataPuller(@Reference PeerStore peers, @Reference MetadataLog log, @Reference JobQueue jobs,
@@ -105,9 +117,42 @@ public final class MetadataPuller {
     record PullResult(boolean reached, int applied, String error) {
     }
 
+    /** Routes to the peer: its HTTP addresses, then tunnels (WebRTC) that can reach it. */
+    private List<String> routes(Peer peer) {
+        List<String> routes = new ArrayList<>(peer.addresses());
+        List<NodeTunnel> ts = tunnels;
+        if (ts != null) {
+            for (NodeTunnel t : ts) {
+                try {
+                    if (t.canReach(peer)) {
+                        routes.add(TUNNEL + t.name());
+                    }
+                } catch (RuntimeException e) {
+                    LOG.debug("tunnel {} failed to answer canReach: {}", t.name(), e.toString());
+                }
+            }
+        }
+        return routes;
+    }
+
+    /** A signed GET to the peer over one route: an HTTP address or {@code tunnel:<name>}. */
+    private NodeClient.Reply get(Peer peer, String route, String path, String query)
+            throws IOException, InterruptedException {
+        if (!route.startsWith(TUNNEL)) {
+            return client.get(route, path, query, peer.publicKey());
+        }
+        String name = route.substring(TUNNEL.length());
+        List<NodeTunnel> ts = tunnels;
+        NodeTunnel tunnel = ts == null ? null : ts.stream().filter(t -> t.name().equals(name)).findFirst().orElse(null);
+        if (tunnel == null) {
+            throw new IOException("the " + name + " tunnel is gone");
+        }
+        return client.get(tunnel, peer, path, query);
+    }
+
     private PullResult pull(Peer peer) {
         String lastProblem = null;
-        for (String address : peer.addresses()) {
+        for (String address : routes(peer)) {
             try {
                 // A storage peer gets no metadata: a signed ping is its heartbeat.
                 long started = System.nanoTime();
@@ -122,7 +167,8 @@ public final class MetadataPuller {
                             + " waiting jobs were requeued.");
                     postPeer(peer.nodeId(), true, null);
                 }
-                peers.recordContact(peer.nodeId(), clock.instant(), address);
+                // Only an HTTP address that answered is worth remembering as one.
+                peers.recordContact(peer.nodeId(), clock.instant(), address.startsWith(TUNNEL) ? null : address);
                 if (applied > 0) {
                     LOG.debug("applied {} changes from node {}", applied, peer.nodeId());
                 }
@@ -147,7 +193,7 @@ public final class MetadataPuller {
     }
 
     private int ping(Peer peer, String address) throws IOException, InterruptedException {
-        NodeClient.Reply reply = client.get(address, "/node/v1/ping", "", peer.publicKey());
+        NodeClient.Reply reply = get(peer, address, "/node/v1/ping", "");
         if (reply.status() != 200 || !reply.signedByPeer()) {
             throw new IOException("ping answered HTTP " + reply.status() + (reply.signedByPeer() ? "" : ", unsigned"));
         }
@@ -168,7 +214,7 @@ public final class MetadataPuller {
         for (int page = 0; page < MAX_PAGES_PER_ROUND; page++) {
             String cursor = fromStart ? "" : log.cursorOf(peer.nodeId()).orElse("");
             String query = "after=" + URLEncoder.encode(cursor, StandardCharsets.UTF_8) + "&limit=200";
-            NodeClient.Reply reply = client.get(address, "/node/v1/ops", query, peer.publicKey());
+            NodeClient.Reply reply = get(peer, address, "/node/v1/ops", query);
             if (reply.status() == 400 && !cursor.isEmpty() && "bad_cursor".equals(parse(reply.body()).path("error").asText())) {
                 // A cursor the peer no longer understands (another version): read its log again
                 // from the start; applying a change twice changes nothing.

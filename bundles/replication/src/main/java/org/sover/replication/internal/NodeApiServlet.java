@@ -23,6 +23,8 @@ import org.sover.api.replication.MetadataLog;
 import org.sover.api.replication.Peer;
 import org.sover.api.replication.PeerRole;
 import org.sover.api.storage.Page;
+import org.sover.api.replication.NodeRequestHandler;
+import org.sover.api.replication.NodeTunnel;
 import org.sover.api.replication.PeerStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -36,9 +38,9 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
  * domain from the family's {@code /v1}, where every request is signed by a node key and every
  * answer is signed by this node.
  */
-@Component(service = Servlet.class, immediate = true, property = {
+@Component(service = { Servlet.class, NodeRequestHandler.class }, immediate = true, property = {
     "osgi.http.whiteboard.servlet.pattern=/node/v1/*", "osgi.http.whiteboard.servlet.name=sover-node-api"})
-public final class NodeApiServlet extends HttpServlet {
+public final class NodeApiServlet extends HttpServlet implements NodeRequestHandler {
     private static final long serialVersionUID = 1L;
     private static final Logger LOG = LoggerFactory.getLogger(NodeApiServlet.class);
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -60,6 +62,24 @@ public final class NodeApiServlet extends HttpServlet {
         this.receiver = receiver;
         this.repository = repository;
         this.blobs = blobs;
+    }
+
+    /**
+     * A request that came through a tunnel (WebRTC) instead of HTTP: only the reads a pull needs
+     * (the op log, pings), verified by the same code as over HTTP.
+     */
+    @Override
+    public NodeTunnel.Response handle(String viaNodeId, NodeTunnel.Request request) throws IOException {
+        boolean allowed = "GET".equals(request.method())
+                && ("/node/v1/ops".equals(request.path()) || "/node/v1/ping".equals(request.path()));
+        InProcessExchange exchange = new InProcessExchange(request, "tunnel:" + viaNodeId);
+        if (!allowed) {
+            byte[] body = JSON.writeValueAsBytes(error("not_tunnelled", request.method() + " " + request.path()
+                    + " is only served over HTTP."));
+            return new NodeTunnel.Response(404, Map.of("Content-Type", "application/json"), body);
+        }
+        service(exchange.request(), exchange.response(NodeTunnel.MAX_BODY));
+        return exchange.response();
     }
 
     @Override

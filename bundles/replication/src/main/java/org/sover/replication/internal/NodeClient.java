@@ -8,10 +8,13 @@ import java.net.http.HttpResponse;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Map;
+import java.util.TreeMap;
 
 import org.sover.api.crypto.NodeIdentity;
 import org.sover.api.crypto.SignatureVerifier;
 import org.sover.api.crypto.SignedHeaders;
+import org.sover.api.replication.NodeTunnel;
+import org.sover.api.replication.Peer;
 
 /** Sends signed requests to other nodes and checks that their answers are signed by the key we expect. */
 final class NodeClient {
@@ -54,6 +57,22 @@ final class NodeClient {
         }
         HttpResponse<byte[]> r = http.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
         return new Reply(r.statusCode(), r.body(), responseVerifies(r, path, nonce, expectedKey));
+    }
+
+    /**
+     * A signed GET carried by a tunnel (the peer's HTTP addresses do not answer): signed and
+     * checked exactly as over HTTP; the tunnel only carries the bytes.
+     */
+    Reply get(NodeTunnel tunnel, Peer peer, String path, String query) throws IOException {
+        String nonce = SignedHeaders.newNonce();
+        Map<String, String> headers = SignedHeaders.sign(identity, "GET", path, query, new byte[0], clock.millis(), nonce);
+        NodeTunnel.Response r = tunnel.exchange(peer, new NodeTunnel.Request("GET", path, query, headers, new byte[0]),
+                Duration.ofSeconds(30));
+        Map<String, String> answer = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
+        answer.putAll(r.headers());
+        boolean signed = SignedHeaders.responseSignedBy(signatures, peer.publicKey(), path, nonce, r.status(), r.body(),
+                answer::get);
+        return new Reply(r.status(), r.body(), signed);
     }
 
     /** A signed GET whose answer is streamed (a blob); the caller checks the bytes and closes the stream. */

@@ -28,6 +28,7 @@ final class JettySignalSocket implements WebSocketListener, WebSocketPingPongLis
     private final String ip;
     private volatile Session session;
     private volatile SignalHub.Session hubSession;
+    private boolean released;
 
     JettySignalSocket(SignalHub hub, String ip) {
         this.hub = hub;
@@ -38,7 +39,14 @@ final class JettySignalSocket implements WebSocketListener, WebSocketPingPongLis
     public void onWebSocketConnect(Session s) {
         this.session = s;
         s.getRemote().setMaxOutgoingFrames(MAX_OUTGOING_FRAMES);
-        this.hubSession = hub.open(this);
+        synchronized (this) {
+            if (released) {
+                s.close(1011, "connection setup failed");
+                return;
+            }
+            // the servlet reserved the slot before the upgrade
+            this.hubSession = hub.openReserved(this);
+        }
     }
 
     @Override
@@ -63,12 +71,25 @@ final class JettySignalSocket implements WebSocketListener, WebSocketPingPongLis
 
     @Override
     public void onWebSocketClose(int statusCode, String reason) {
+        releaseIfNeverStarted();
         hub.onClose(hubSession);
+    }
+
+    /** The slot reserved at the upgrade goes back when the connection never started. */
+    private void releaseIfNeverStarted() {
+        synchronized (this) {
+            if (hubSession != null || released) {
+                return;
+            }
+            released = true;
+        }
+        hub.release(ip);
     }
 
     @Override
     public void onWebSocketError(Throwable cause) {
         LOG.debug("signal connection from {}: {}", ip, cause.toString());
+        releaseIfNeverStarted();
     }
 
     @Override

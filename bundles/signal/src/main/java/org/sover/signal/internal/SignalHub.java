@@ -92,17 +92,47 @@ public final class SignalHub {
         return n == null || n.get() < limits.maxConnectionsPerIp();
     }
 
-    /** A new connection; null when it was refused (and closed) for the per-address limit. */
-    public Session open(SignalConnection connection) {
-        String ip = connection.remoteAddress();
+    /**
+     * Takes one of {@code ip}'s connection slots before the upgrade, so a burst of handshakes
+     * cannot slip past the limit between the check and the connection's start; false (nothing
+     * taken) when the address has no slot left. The slot is given back by {@link #onClose}.
+     */
+    public boolean reserve(String ip) {
         int max = limits.maxConnectionsPerIp();
         AtomicInteger count = connectionsPerIp.computeIfAbsent(ip, k -> new AtomicInteger());
         if (count.incrementAndGet() > max) {
             count.decrementAndGet();
+            return false;
+        }
+        return true;
+    }
+
+    /** Gives back a slot {@link #reserve} took for a connection that never started. */
+    public void release(String ip) {
+        AtomicInteger count = connectionsPerIp.get(ip);
+        if (count != null && count.decrementAndGet() <= 0) {
+            connectionsPerIp.remove(ip, count);
+        }
+    }
+
+    /** A new connection; null when it was refused (and closed) for the per-address limit. */
+    public Session open(SignalConnection connection) {
+        String ip = connection.remoteAddress();
+        if (!reserve(ip)) {
             metrics.reject("too_many_connections");
-            connection.close(CLOSE_POLICY, "too many connections from " + ip + " (limit " + max + ")");
+            connection.close(CLOSE_POLICY, "too many connections from " + ip + " (limit "
+                    + limits.maxConnectionsPerIp() + ")");
             return null;
         }
+        return start(connection, ip);
+    }
+
+    /** A connection whose slot {@link #reserve} took at the upgrade. */
+    public Session openReserved(SignalConnection connection) {
+        return start(connection, connection.remoteAddress());
+    }
+
+    private Session start(SignalConnection connection, String ip) {
         long now = clock.millis();
         Session s = new Session(connection, ip, now, limits.messagesPerSecond());
         sessions.add(s);

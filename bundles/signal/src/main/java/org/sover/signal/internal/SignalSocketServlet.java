@@ -25,7 +25,7 @@ final class SignalSocketServlet extends WebSocketServlet {
         applyLimits(hub.limits());
         f.setCreator((request, response) -> {
             String ip = hub.limits().clientAddress(request.getRemoteAddress(), request.getHeader("X-Forwarded-For"));
-            if (!hub.admits(ip)) {
+            if (!hub.reserve(ip)) {
                 hub.metrics().reject("too_many_connections");
                 try {
                     response.sendError(TOO_MANY, "too many connections from " + ip + " (limit "

@@ -471,4 +471,14 @@ public class SignalHubTest {
         assertNotNull(c.closeReason);
         assertTrue(c.closeReason.startsWith(code));
     }
+
+    @Test
+    public void slotsReservedAtTheUpgradeCountAgainstTheLimitBeforeTheConnectionsStart() {
+        for (int i = 0; i < SignalLimits.defaults().maxConnectionsPerIp(); i++) {
+            assertTrue("slot " + i, hub.reserve("10.0.0.7"));
+        }
+        assertFalse("no slot left while the reserved handshakes are still finishing", hub.reserve("10.0.0.7"));
+        hub.release("10.0.0.7");
+        assertTrue(hub.reserve("10.0.0.7"));
+    }
 }

@@ -18,7 +18,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import dev.onvoid.webrtc.RTCDataChannelBuffer;
-import dev.onvoid.webrtc.RTCDataChannelObserver;
 import dev.onvoid.webrtc.RTCDataChannelState;
 
 /**
@@ -28,7 +27,7 @@ import dev.onvoid.webrtc.RTCDataChannelState;
  * fires, so it is polled), and no more than {@link #WINDOW} bytes go out beyond the receiver's
  * last credit.
  */
-final class OutgoingBlob implements RTCDataChannelObserver {
+final class OutgoingBlob implements ChannelEnd {
     private static final Logger LOG = LoggerFactory.getLogger(OutgoingBlob.class);
     private static final ObjectMapper JSON = new ObjectMapper();
     static final long HIGH_WATER = 4L * 1024 * 1024;
@@ -46,7 +45,8 @@ final class OutgoingBlob implements RTCDataChannelObserver {
         this.work = work;
     }
 
-    void attach(BlobChannel channel) {
+    @Override
+    public void attach(BlobChannel channel) {
         this.channel = channel;
     }
 
@@ -93,7 +93,8 @@ final class OutgoingBlob implements RTCDataChannelObserver {
     }
 
     /** Also called once right after registering: on a connected association a new channel may be open already. */
-    void checkState() {
+    @Override
+    public void checkState() {
         BlobChannel ch = channel;
         RTCDataChannelState s = ch == null ? null : ch.state();
         if (s == RTCDataChannelState.OPEN) {

@@ -3,6 +3,7 @@ package org.sover.transport.webrtc.internal;
 import java.io.IOException;
 import java.io.InputStream;
 import java.security.SecureRandom;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HexFormat;
@@ -36,6 +37,8 @@ import org.sover.api.crypto.SignatureVerifier;
 import org.sover.api.replication.Bandwidth;
 import org.sover.api.replication.BlobReceiver;
 import org.sover.api.replication.Delivery;
+import org.sover.api.replication.NodeRequestHandler;
+import org.sover.api.replication.NodeTunnel;
 import org.sover.api.replication.Peer;
 import org.sover.api.replication.PeerDirectory;
 import org.sover.api.replication.PeerLinks;
@@ -80,11 +83,11 @@ import dev.onvoid.webrtc.SetSessionDescriptionObserver;
  * receiving blobs runs on {@code work}. The shared factory belongs to {@link WebRtcRuntime} and
  * is never disposed here.
  */
-@Component(service = { Transport.class, PeerLinks.class }, immediate = true,
+@Component(service = { Transport.class, PeerLinks.class, NodeTunnel.class }, immediate = true,
         property = "service.ranking:Integer=10",
         configurationPid = { "org.sover.transport.webrtc", "org.sover.replication" })
 // No @Designate: it allows one PID only, and the send limit comes from org.sover.replication.
-public final class WebRtcTransport implements Transport, PeerLinks {
+public final class WebRtcTransport implements Transport, PeerLinks, NodeTunnel {
     private static final Logger LOG = LoggerFactory.getLogger(WebRtcTransport.class);
     /** The slowest link we wait for before calling a transfer dead: 1 MB/s, plus a minute (as HTTP). */
     private static final long MIN_BYTES_PER_SECOND = 1_000_000;
@@ -102,6 +105,12 @@ public final class WebRtcTransport implements Transport, PeerLinks {
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
             policyOption = ReferencePolicyOption.GREEDY)
     volatile ReplicationMonitor monitor;
+
+    /** This node's /node/v1 API in process: answers the requests peers send through the tunnel. */
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    volatile NodeRequestHandler nodeApi;
+    private final java.util.concurrent.atomic.AtomicLong calls = new java.util.concurrent.atomic.AtomicLong();
 
     private final Map<String, PeerSession> sessions = new ConcurrentHashMap<>();
     private final ExecutorService control;
@@ -311,6 +320,61 @@ public final class WebRtcTransport implements Transport, PeerLinks {
             c.onClose.remove(abort);
             c.channels.remove(channel);
             channel.dispose();
+        }
+    }
+
+    /**
+     * A node request (the op-log pull, a ping) over this peer connection, for peers whose HTTP
+     * addresses do not answer. Signed and checked by the caller exactly as over HTTP.
+     */
+    @Override
+    public NodeTunnel.Response exchange(Peer peer, NodeTunnel.Request request, Duration timeout) throws IOException {
+        WebRtcConfig cfg = config;
+        if (stopped || !cfg.enabled()) {
+            throw new IOException("WebRTC is switched off on this node");
+        }
+        PeerSession s = sessions.computeIfAbsent(peer.nodeId(), PeerSession::new);
+        s.peerName = peer.name();
+        s.activeTransfers.incrementAndGet();
+        s.touch();
+        long deadline = System.nanoTime() + timeout.toNanos();
+        try {
+            Connection c;
+            try {
+                c = connect(s).get(Math.max(1, cfg.connectTimeoutSeconds()), TimeUnit.SECONDS);
+            } catch (ExecutionException e) {
+                throw new IOException(e.getCause().getMessage(), e.getCause());
+            } catch (TimeoutException e) {
+                throw new IOException("no WebRTC connection to " + peer.name() + " within " + cfg.connectTimeoutSeconds()
+                        + " s: " + iceSituation(s));
+            }
+            Tunnel.Call call = new Tunnel.Call(peer.name(), work);
+            BlobChannel channel = openChannel(c, Tunnel.LABEL + calls.incrementAndGet(), call);
+            if (channel == null) {
+                throw new IOException("the WebRTC connection to " + peer.name() + " closed before the request");
+            }
+            Runnable abort = () -> call.response().completeExceptionally(
+                    new IOException("the WebRTC connection to " + peer.name() + " closed"));
+            c.onClose.add(abort);
+            try {
+                call.opened().get(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+                channel.sendText(Tunnel.requestFrame(request));
+                return call.response().get(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+            } catch (ExecutionException e) {
+                throw e.getCause() instanceof IOException io ? io : new IOException(e.getCause().getMessage(), e.getCause());
+            } catch (TimeoutException e) {
+                throw new IOException(peer.name() + " did not answer " + request.path() + " through WebRTC in time");
+            } finally {
+                c.onClose.remove(abort);
+                c.channels.remove(channel);
+                channel.dispose();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new java.io.InterruptedIOException("interrupted (the node is stopping)");
+        } finally {
+            s.activeTransfers.decrementAndGet();
+            s.touch();
         }
     }
 
@@ -743,7 +807,7 @@ public final class WebRtcTransport implements Transport, PeerLinks {
     }
 
     /** Creates a blob channel on the connection, or null when it is closing. */
-    private BlobChannel openChannel(Connection c, String label, OutgoingBlob observer) {
+    private BlobChannel openChannel(Connection c, String label, ChannelEnd observer) {
         synchronized (c) {
             if (c.closed) {
                 return null;
@@ -996,6 +1060,10 @@ public final class WebRtcTransport implements Transport, PeerLinks {
                     incoming.attach(ch);
                     dc.registerObserver(incoming);
                     c.onClose.add(() -> incoming.abort(new IOException("the WebRTC connection to " + s.peerName + " closed")));
+                } else if (label != null && label.startsWith(Tunnel.LABEL)) {
+                    Tunnel.Serve serve = new Tunnel.Serve(s.nodeId, nodeApi, work, () -> finishedServing(ch));
+                    serve.attach(ch);
+                    dc.registerObserver(serve);
                 }
                 c.channels.add(ch);
                 if (c.closed) {
@@ -1003,6 +1071,18 @@ public final class WebRtcTransport implements Transport, PeerLinks {
                 }
             } catch (Throwable t) {
                 LOG.error("data channel callback failed", t);
+            }
+        }
+
+        private void finishedServing(BlobChannel ch) {
+            s.touch();
+            try {
+                timer.schedule(() -> onControl(() -> {
+                    c.channels.remove(ch);
+                    ch.dispose();
+                }), 2, TimeUnit.SECONDS);
+            } catch (RuntimeException e) {
+                onControl(ch::dispose);
             }
         }
 

@@ -223,6 +223,35 @@ public class WebRtcTransportTest {
         assertNotNull(a.transport.links().get(0).lastError());
     }
 
+    /** Node requests through the tunnel: a request reaches the other node's API and a multi-frame answer comes back whole. */
+    @Test
+    public void nodeRequestsGoThroughTheTunnel() throws Exception {
+        start(Map.of());
+        byte[] answer = random(600 * 1024); // three binary frames of at most 256 KiB
+        List<String> seen = new CopyOnWriteArrayList<>();
+        b.transport.nodeApi = (via, request) -> {
+            seen.add(via + " " + request.method() + " " + request.path() + "?" + request.query() + " "
+                    + request.headers().get("X-Test"));
+            return new org.sover.api.replication.NodeTunnel.Response(200, Map.of("X-Sover-Signature", "sig"), answer);
+        };
+        org.sover.api.replication.NodeTunnel.Response r = a.transport.exchange(a.peerOf(b),
+                new org.sover.api.replication.NodeTunnel.Request("GET", "/node/v1/ops", "after=&limit=200",
+                        Map.of("X-Test", "yes"), new byte[0]), java.time.Duration.ofSeconds(20));
+        assertEquals(200, r.status());
+        assertEquals("sig", r.headers().get("X-Sover-Signature"));
+        assertTrue(Arrays.equals(answer, r.body()));
+        assertEquals(List.of(a.id + " GET /node/v1/ops?after=&limit=200 yes"), seen);
+
+        b.transport.nodeApi = null;
+        try {
+            a.transport.exchange(a.peerOf(b), new org.sover.api.replication.NodeTunnel.Request("GET", "/node/v1/ping", "",
+                    Map.of(), new byte[0]), java.time.Duration.ofSeconds(20));
+            fail("a node without its API running answered");
+        } catch (IOException e) {
+            assertTrue(e.getMessage(), e.getMessage().contains("not running"));
+        }
+    }
+
     @Test
     public void switchedOffItCannotReachAndRefusesToSend() throws Exception {
         start(Map.of("enabled", false));
