@@ -126,4 +126,16 @@ public final class Http {
         } while (cursor != null);
         throw new AssertionError("no job of photo " + photoId + " for node " + peerId);
     }
+
+    /**
+     * Pairs the node behind {@code issuer} (admin session) with this one (admin session) as a
+     * full member: a pairing line from the issuer, pasted here. Fails unless it answered 201.
+     */
+    public void pairWith(Http issuer) throws IOException, InterruptedException {
+        String line = json(issuer.postJson("/v1/peers/pairing", "{\"role\":\"full\"}")).get("payload").asText();
+        HttpResponse<String> paired = postJson("/v1/peers", JSON.createObjectNode().put("payload", line).toString());
+        if (paired.statusCode() != 201) {
+            throw new AssertionError("pairing answered " + paired.statusCode() + ": " + paired.body());
+        }
+    }
 }

@@ -41,10 +41,7 @@ public class MetadataReplicationIT {
         adminA.login("admin", "meta-password");
         adminB = b.http();
         adminB.login("admin", "meta-password");
-        String line = Http.json(adminA.postJson("/v1/peers/pairing", "{\"role\":\"full\"}")).get("payload").asText();
-        HttpResponse<String> paired = adminB.postJson("/v1/peers",
-                Http.JSON.createObjectNode().put("payload", line).toString());
-        assertEquals(paired.body(), 201, paired.statusCode());
+        adminB.pairWith(adminA);
     }
 
     @AfterClass

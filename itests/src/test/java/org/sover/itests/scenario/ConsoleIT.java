@@ -627,10 +627,7 @@ public class ConsoleIT {
         if (Http.json(httpA.get("/v1/peers")).size() > 0) {
             return;
         }
-        String line = Http.json(httpA.postJson("/v1/peers/pairing", "{\"role\":\"full\"}")).get("payload").asText();
-        HttpResponse<String> paired = httpB.postJson("/v1/peers", Http.JSON.createObjectNode().put("payload", line)
-                .toString());
-        assertEquals(paired.body(), 201, paired.statusCode());
+        httpB.pairWith(httpA);
         httpA.await("/v1/peers", r -> r.body().contains(idB), SYNC);
     }
 

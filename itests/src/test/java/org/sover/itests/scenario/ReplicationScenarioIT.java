@@ -78,9 +78,7 @@ public class ReplicationScenarioIT {
         httpB = b.http();
         httpB.login("admin", PASSWORD);
         idB = Http.json(httpB.get("/v1/health")).get("nodeId").asText();
-        String line = Http.json(httpA.postJson("/v1/peers/pairing", "{\"role\":\"full\"}")).get("payload").asText();
-        HttpResponse<String> paired = httpB.postJson("/v1/peers", Http.JSON.createObjectNode().put("payload", line).toString());
-        assertEquals(paired.body(), 201, paired.statusCode());
+        httpB.pairWith(httpA);
     }
 
     @AfterClass

@@ -97,9 +97,7 @@ public class WebRtcScenarioIT {
         httpB.login("admin", PASSWORD);
         idA = Http.json(httpA.get("/v1/health")).get("nodeId").asText();
         idB = Http.json(httpB.get("/v1/health")).get("nodeId").asText();
-        String line = Http.json(httpA.postJson("/v1/peers/pairing", "{\"role\":\"full\"}")).get("payload").asText();
-        HttpResponse<String> paired = httpB.postJson("/v1/peers", Http.JSON.createObjectNode().put("payload", line).toString());
-        assertEquals(paired.body(), 201, paired.statusCode());
+        httpB.pairWith(httpA);
         HttpResponse<String> created = httpA.postJson("/v1/albums", "{\"name\":\"Behind NAT\"}");
         assertEquals(created.body(), 201, created.statusCode());
         album = Http.json(created).get("id").asText();

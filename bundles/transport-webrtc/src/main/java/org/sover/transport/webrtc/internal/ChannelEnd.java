@@ -1,11 +1,37 @@
 package org.sover.transport.webrtc.internal;
 
-import dev.onvoid.webrtc.RTCDataChannelObserver;
+import java.io.IOException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 
-/** The end of a data channel this node opened: told its channel, and asked to look at its state once registered. */
-interface ChannelEnd extends RTCDataChannelObserver {
-    void attach(BlobChannel channel);
+import dev.onvoid.webrtc.RTCDataChannelState;
 
-    /** Called right after registering too: on a connected association a new channel may be open already. */
-    void checkState();
+/** The end of a data channel this node opened: knows when it is open, and fails its waiters when it closes. */
+abstract class ChannelEnd extends ChannelObserver {
+    private final CompletableFuture<Void> opened = new CompletableFuture<>();
+
+    ChannelEnd(String peer, Executor work) {
+        super(peer, work);
+    }
+
+    CompletableFuture<Void> opened() {
+        return opened;
+    }
+
+    /** The channel closed before its exchange ended. */
+    abstract void closed(IOException reason);
+
+    /** Also called once right after registering: on a connected association a new channel may be open already. */
+    @Override
+    void checkState() {
+        BlobChannel ch = channel;
+        RTCDataChannelState s = ch == null ? null : ch.state();
+        if (s == RTCDataChannelState.OPEN) {
+            opened.complete(null);
+        } else if (s == RTCDataChannelState.CLOSED || s == RTCDataChannelState.CLOSING) {
+            IOException reason = new IOException(peer + " closed the data channel");
+            opened.completeExceptionally(reason);
+            closed(reason);
+        }
+    }
 }

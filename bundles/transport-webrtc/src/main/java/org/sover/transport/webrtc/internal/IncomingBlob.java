@@ -3,7 +3,6 @@ package org.sover.transport.webrtc.internal;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InterruptedIOException;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.Executor;
@@ -23,8 +22,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
-import dev.onvoid.webrtc.RTCDataChannelBuffer;
-import dev.onvoid.webrtc.RTCDataChannelObserver;
 import dev.onvoid.webrtc.RTCDataChannelState;
 
 /**
@@ -35,7 +32,7 @@ import dev.onvoid.webrtc.RTCDataChannelState;
  * {@link OutgoingBlob#WINDOW} ahead, so the queue stays bounded although a native callback may
  * never block. Ends with an {@code ack} or {@code error} frame.
  */
-final class IncomingBlob implements RTCDataChannelObserver {
+final class IncomingBlob extends ChannelObserver {
     private static final Logger LOG = LoggerFactory.getLogger(IncomingBlob.class);
     private static final ObjectMapper JSON = new ObjectMapper();
     static final int CREDIT_STEP = 4 * 1024 * 1024;
@@ -43,12 +40,10 @@ final class IncomingBlob implements RTCDataChannelObserver {
 
     private final String senderNodeId;
     private final BlobReceiver receiver;
-    private final Executor work;
     private final long readTimeoutMillis;
     private final LongConsumer bytesReceived;
     private final Runnable finished;
     private final BlockingQueue<byte[]> queue = new LinkedBlockingQueue<>();
-    private volatile BlobChannel channel;
     private volatile Pipe pipe;
     private volatile IOException abort;
     private volatile boolean done;
@@ -58,16 +53,12 @@ final class IncomingBlob implements RTCDataChannelObserver {
      */
     IncomingBlob(String senderNodeId, BlobReceiver receiver, Executor work, long readTimeoutMillis,
             LongConsumer bytesReceived, Runnable finished) {
+        super("node " + senderNodeId, work);
         this.senderNodeId = senderNodeId;
         this.receiver = receiver;
-        this.work = work;
         this.readTimeoutMillis = readTimeoutMillis;
         this.bytesReceived = bytesReceived;
         this.finished = finished;
-    }
-
-    void attach(BlobChannel channel) {
-        this.channel = channel;
     }
 
     boolean isDone() {
@@ -77,36 +68,20 @@ final class IncomingBlob implements RTCDataChannelObserver {
     // Native callbacks: copy, enqueue, return. Nothing here blocks or throws.
 
     @Override
-    public void onMessage(RTCDataChannelBuffer buffer) {
-        try {
-            ByteBuffer data = buffer.data;
-            byte[] bytes = new byte[data.remaining()];
-            data.get(bytes);
-            if (done) {
-                return; // already answered (e.g. the blob was here): drop the rest
-            }
-            if (buffer.binary) {
-                queue.offer(bytes);
-            } else if (pipe == null) {
-                start(new String(bytes, StandardCharsets.UTF_8));
-            }
-        } catch (Throwable t) {
-            LOG.error("data channel message from node {} dropped", senderNodeId, t);
+    void received(byte[] bytes, boolean binary) {
+        if (done) {
+            return; // already answered (e.g. the blob was here): drop the rest
+        }
+        if (binary) {
+            queue.offer(bytes);
+        } else if (pipe == null) {
+            start(new String(bytes, StandardCharsets.UTF_8));
         }
     }
 
     @Override
-    public void onStateChange() {
-        try {
-            work.execute(this::checkClosed);
-        } catch (Throwable t) {
-            LOG.error("data channel state change from node {} not handled", senderNodeId, t);
-        }
-    }
-
-    @Override
-    public void onBufferedAmountChange(long previousAmount) {
-        // never called by webrtc-java 0.14.0
+    void checkState() {
+        checkClosed();
     }
 
     private void checkClosed() {

@@ -2,23 +2,18 @@ package org.sover.transport.webrtc.internal;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 import org.sover.api.replication.NodeProtocol;
 import org.sover.api.vault.BlobRecord;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
-import dev.onvoid.webrtc.RTCDataChannelBuffer;
-import dev.onvoid.webrtc.RTCDataChannelState;
 
 /**
  * The sending end of one {@code blob:<id>} data channel (see {@link IncomingBlob} for the
@@ -27,31 +22,16 @@ import dev.onvoid.webrtc.RTCDataChannelState;
  * fires, so it is polled), and no more than {@link #WINDOW} bytes go out beyond the receiver's
  * last credit.
  */
-final class OutgoingBlob implements ChannelEnd {
-    private static final Logger LOG = LoggerFactory.getLogger(OutgoingBlob.class);
+final class OutgoingBlob extends ChannelEnd {
     private static final ObjectMapper JSON = new ObjectMapper();
     static final long HIGH_WATER = 4L * 1024 * 1024;
     static final long WINDOW = 16L * 1024 * 1024;
 
-    private final String peerName;
-    private final Executor work;
     private final AtomicLong consumed = new AtomicLong();
-    private final CompletableFuture<Void> opened = new CompletableFuture<>();
     private final CompletableFuture<JsonNode> reply = new CompletableFuture<>();
-    private volatile BlobChannel channel;
 
     OutgoingBlob(String peerName, Executor work) {
-        this.peerName = peerName;
-        this.work = work;
-    }
-
-    @Override
-    public void attach(BlobChannel channel) {
-        this.channel = channel;
-    }
-
-    CompletableFuture<Void> opened() {
-        return opened;
+        super(peerName, work);
     }
 
     CompletableFuture<JsonNode> reply() {
@@ -59,51 +39,21 @@ final class OutgoingBlob implements ChannelEnd {
     }
 
     @Override
-    public void onMessage(RTCDataChannelBuffer buffer) {
-        try {
-            ByteBuffer data = buffer.data;
-            byte[] bytes = new byte[data.remaining()];
-            data.get(bytes);
-            if (buffer.binary) {
-                return;
-            }
-            JsonNode frame = JSON.readTree(new String(bytes, StandardCharsets.UTF_8));
-            if ("credit".equals(frame.path("type").asText())) {
-                consumed.accumulateAndGet(frame.path("consumed").asLong(), Math::max);
-            } else {
-                reply.complete(frame);
-            }
-        } catch (Throwable t) {
-            LOG.error("data channel message from {} dropped", peerName, t);
+    void received(byte[] bytes, boolean binary) throws IOException {
+        if (binary) {
+            return;
+        }
+        JsonNode frame = JSON.readTree(new String(bytes, StandardCharsets.UTF_8));
+        if ("credit".equals(frame.path("type").asText())) {
+            consumed.accumulateAndGet(frame.path("consumed").asLong(), Math::max);
+        } else {
+            reply.complete(frame);
         }
     }
 
     @Override
-    public void onStateChange() {
-        try {
-            work.execute(this::checkState);
-        } catch (Throwable t) {
-            LOG.error("data channel state change from {} not handled", peerName, t);
-        }
-    }
-
-    @Override
-    public void onBufferedAmountChange(long previousAmount) {
-        // never called by webrtc-java 0.14.0
-    }
-
-    /** Also called once right after registering: on a connected association a new channel may be open already. */
-    @Override
-    public void checkState() {
-        BlobChannel ch = channel;
-        RTCDataChannelState s = ch == null ? null : ch.state();
-        if (s == RTCDataChannelState.OPEN) {
-            opened.complete(null);
-        } else if (s == RTCDataChannelState.CLOSED || s == RTCDataChannelState.CLOSING) {
-            IllegalStateException closed = new IllegalStateException(peerName + " closed the data channel");
-            opened.completeExceptionally(closed);
-            reply.completeExceptionally(closed);
-        }
+    void closed(IOException reason) {
+        reply.completeExceptionally(reason);
     }
 
     /**
@@ -124,7 +74,7 @@ final class OutgoingBlob implements ChannelEnd {
                     return;
                 }
                 if (System.nanoTime() - deadlineNanos > 0) {
-                    throw new IOException("sending to " + peerName + " stalled after " + sent + " of " + size
+                    throw new IOException("sending to " + peer + " stalled after " + sent + " of " + size
                             + " bytes (" + (sent - consumed.get()) + " not yet taken by the receiver)");
                 }
                 LockSupport.parkNanos(1_000_000);

@@ -2,7 +2,6 @@ package org.sover.transport.webrtc.internal;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.LinkedHashMap;
@@ -20,9 +19,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
-import dev.onvoid.webrtc.RTCDataChannelBuffer;
-import dev.onvoid.webrtc.RTCDataChannelObserver;
-import dev.onvoid.webrtc.RTCDataChannelState;
 
 /**
  * Node requests over an {@code rpc:<n>} data channel: the caller sends one text frame
@@ -61,32 +57,16 @@ final class Tunnel {
         return out;
     }
 
-    private static byte[] copy(RTCDataChannelBuffer buffer) {
-        ByteBuffer data = buffer.data;
-        byte[] bytes = new byte[data.remaining()];
-        data.get(bytes);
-        return bytes;
-    }
-
     /** The calling end: sends the request once open, collects the answer. */
-    static final class Call implements ChannelEnd {
-        private final String peerName;
-        private final Executor work;
-        private final CompletableFuture<Void> opened = new CompletableFuture<>();
+    static final class Call extends ChannelEnd {
         private final CompletableFuture<NodeTunnel.Response> response = new CompletableFuture<>();
         private final ByteArrayOutputStream body = new ByteArrayOutputStream();
-        private volatile BlobChannel channel;
         private int status;
         private Map<String, String> headers;
         private long size = -1;
 
         Call(String peerName, Executor work) {
-            this.peerName = peerName;
-            this.work = work;
-        }
-
-        CompletableFuture<Void> opened() {
-            return opened;
+            super(peerName, work);
         }
 
         CompletableFuture<NodeTunnel.Response> response() {
@@ -94,107 +74,65 @@ final class Tunnel {
         }
 
         @Override
-        public void attach(BlobChannel ch) {
-            this.channel = ch;
-        }
-
-        @Override
-        public void onMessage(RTCDataChannelBuffer buffer) {
-            try {
-                byte[] bytes = copy(buffer);
-                synchronized (this) {
-                    if (!buffer.binary) {
-                        JsonNode frame = JSON.readTree(new String(bytes, StandardCharsets.UTF_8));
-                        if ("response".equals(frame.path("type").asText())) {
-                            status = frame.path("status").asInt();
-                            headers = strings(frame.path("headers"));
-                            size = frame.path("size").asLong();
-                            if (size < 0 || size > NodeTunnel.MAX_BODY) {
-                                response.completeExceptionally(new IOException(peerName + " answered " + size
-                                        + " bytes through the tunnel; at most " + NodeTunnel.MAX_BODY));
-                                return;
-                            }
-                        } else {
-                            response.completeExceptionally(new IOException(peerName + " could not answer through the "
-                                    + "WebRTC tunnel: " + frame.path("message").asText("no reason given")));
-                            return;
-                        }
-                    } else if (size >= 0) {
-                        body.write(bytes, 0, (int) Math.min(bytes.length, size - body.size()));
-                    }
-                    if (size >= 0 && body.size() >= size) {
-                        response.complete(new NodeTunnel.Response(status, headers, body.toByteArray()));
-                    }
+        synchronized void received(byte[] bytes, boolean binary) throws IOException {
+            if (!binary) {
+                JsonNode frame = JSON.readTree(new String(bytes, StandardCharsets.UTF_8));
+                if (!"response".equals(frame.path("type").asText())) {
+                    response.completeExceptionally(new IOException(peer + " could not answer through the WebRTC "
+                            + "tunnel: " + frame.path("message").asText("no reason given")));
+                    return;
                 }
-            } catch (Throwable t) {
-                LOG.error("tunnel answer from {} dropped", peerName, t);
-                response.completeExceptionally(new IOException("unreadable tunnel answer from " + peerName, t));
+                status = frame.path("status").asInt();
+                headers = strings(frame.path("headers"));
+                size = frame.path("size").asLong();
+                if (size < 0 || size > NodeTunnel.MAX_BODY) {
+                    response.completeExceptionally(new IOException(peer + " answered " + size
+                            + " bytes through the tunnel; at most " + NodeTunnel.MAX_BODY));
+                    return;
+                }
+            } else if (size >= 0) {
+                body.write(bytes, 0, (int) Math.min(bytes.length, size - body.size()));
+            }
+            if (size >= 0 && body.size() >= size) {
+                response.complete(new NodeTunnel.Response(status, headers, body.toByteArray()));
             }
         }
 
         @Override
-        public void onStateChange() {
-            try {
-                work.execute(this::checkState);
-            } catch (Throwable t) {
-                LOG.error("tunnel channel state change from {} not handled", peerName, t);
-            }
-        }
-
-        @Override
-        public void onBufferedAmountChange(long previousAmount) {
-            // never called by webrtc-java 0.14.0
-        }
-
-        @Override
-        public void checkState() {
-            BlobChannel ch = channel;
-            RTCDataChannelState s = ch == null ? null : ch.state();
-            if (s == RTCDataChannelState.OPEN) {
-                opened.complete(null);
-            } else if (s == RTCDataChannelState.CLOSED || s == RTCDataChannelState.CLOSING) {
-                IOException closed = new IOException(peerName + " closed the tunnel channel");
-                opened.completeExceptionally(closed);
-                response.completeExceptionally(closed);
-            }
+        void closed(IOException reason) {
+            response.completeExceptionally(reason);
         }
     }
 
     /** The answering end: hands the request to this node's API on a worker thread and sends the answer back. */
-    static final class Serve implements RTCDataChannelObserver {
+    static final class Serve extends ChannelObserver {
         private final String peerId;
         private final NodeRequestHandler handler;
-        private final Executor work;
         private final Runnable finished;
-        private volatile BlobChannel channel;
         private boolean taken;
 
         Serve(String peerId, NodeRequestHandler handler, Executor work, Runnable finished) {
+            super("node " + peerId, work);
             this.peerId = peerId;
             this.handler = handler;
-            this.work = work;
             this.finished = finished;
         }
 
-        void attach(BlobChannel ch) {
-            this.channel = ch;
+        @Override
+        void received(byte[] bytes, boolean binary) throws IOException {
+            synchronized (this) {
+                if (binary || taken) {
+                    return;
+                }
+                taken = true;
+            }
+            JsonNode frame = JSON.readTree(new String(bytes, StandardCharsets.UTF_8));
+            work.execute(() -> answer(frame));
         }
 
         @Override
-        public void onMessage(RTCDataChannelBuffer buffer) {
-            try {
-                byte[] bytes = copy(buffer);
-                synchronized (this) {
-                    if (buffer.binary || taken) {
-                        return;
-                    }
-                    taken = true;
-                }
-                JsonNode frame = JSON.readTree(new String(bytes, StandardCharsets.UTF_8));
-                work.execute(() -> answer(frame));
-            } catch (Throwable t) {
-                LOG.error("tunnel request from {} dropped", peerId, t);
-            }
+        void checkState() {
+            // the caller closes the channel once it has the answer
         }
 
         private void answer(JsonNode frame) {
@@ -231,16 +169,6 @@ final class Tunnel {
             } finally {
                 finished.run();
             }
-        }
-
-        @Override
-        public void onStateChange() {
-            // the caller closes the channel once it has the answer
-        }
-
-        @Override
-        public void onBufferedAmountChange(long previousAmount) {
-            // never called by webrtc-java 0.14.0
         }
     }
 }

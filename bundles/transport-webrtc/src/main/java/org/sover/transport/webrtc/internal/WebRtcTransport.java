@@ -432,24 +432,7 @@ public final class WebRtcTransport implements Transport, PeerLinks, NodeTunnel {
             if (dc != null) {
                 c.channels.add(new BlobChannel(dc, CONTROL_LABEL));
             }
-            c.pc.createOffer(new RTCOfferOptions(), new CreateSessionDescriptionObserver() {
-                @Override
-                public void onSuccess(RTCSessionDescription offer) {
-                    onControl(() -> {
-                        if (c != s.current || c.closed) {
-                            return;
-                        }
-                        // Sent before it is applied, so that no candidate can overtake it on signaling.
-                        sendDescription(s, c, Signaling.OFFER, offer.sdp);
-                        c.pc.setLocalDescription(offer, whenSet(s, c, "applying our WebRTC offer"));
-                    });
-                }
-
-                @Override
-                public void onFailure(String error) {
-                    onControl(() -> fail(s, c, "creating a WebRTC offer failed: " + error, false));
-                }
-            });
+            c.pc.createOffer(new RTCOfferOptions(), whenCreated(s, c, Signaling.OFFER, false));
         } catch (RuntimeException e) {
             fail(s, c, "starting a WebRTC connection failed: " + e.getMessage(), false);
         }
@@ -552,23 +535,7 @@ public final class WebRtcTransport implements Transport, PeerLinks, NodeTunnel {
                         return;
                     }
                     remoteDescriptionApplied(answerer);
-                    answerer.pc.createAnswer(new RTCAnswerOptions(), new CreateSessionDescriptionObserver() {
-                        @Override
-                        public void onSuccess(RTCSessionDescription answer) {
-                            onControl(() -> {
-                                if (answerer.closed) {
-                                    return;
-                                }
-                                sendDescription(s, answerer, Signaling.ANSWER, answer.sdp);
-                                answerer.pc.setLocalDescription(answer, whenSet(s, answerer, "applying our WebRTC answer"));
-                            });
-                        }
-
-                        @Override
-                        public void onFailure(String error) {
-                            onControl(() -> fail(s, answerer, "creating a WebRTC answer failed: " + error, true));
-                        }
-                    });
+                    answerer.pc.createAnswer(new RTCAnswerOptions(), whenCreated(s, answerer, Signaling.ANSWER, true));
                 });
             }
 
@@ -660,6 +627,31 @@ public final class WebRtcTransport implements Transport, PeerLinks, NodeTunnel {
             failWaiters(s, s.peerName + " closed the WebRTC session");
             teardown(s, c);
         }
+    }
+
+    /**
+     * Our offer or answer was created: sign and send it, then apply it (sent first, so that no
+     * candidate can overtake it on signaling). An offer only counts while its connection is
+     * still the peer's current one.
+     */
+    private CreateSessionDescriptionObserver whenCreated(PeerSession s, Connection c, String type, boolean tellPeer) {
+        return new CreateSessionDescriptionObserver() {
+            @Override
+            public void onSuccess(RTCSessionDescription description) {
+                onControl(() -> {
+                    if (c.closed || (Signaling.OFFER.equals(type) && c != s.current)) {
+                        return;
+                    }
+                    sendDescription(s, c, type, description.sdp);
+                    c.pc.setLocalDescription(description, whenSet(s, c, "applying our WebRTC " + type));
+                });
+            }
+
+            @Override
+            public void onFailure(String error) {
+                onControl(() -> fail(s, c, "creating a WebRTC " + type + " failed: " + error, tellPeer));
+            }
+        };
     }
 
     private SetSessionDescriptionObserver whenSet(PeerSession s, Connection c, String what) {
