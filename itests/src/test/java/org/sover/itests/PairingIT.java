@@ -86,6 +86,30 @@ public class PairingIT {
         assertEquals("bad_payload", Http.json(garbled).get("error").asText());
     }
 
+    /**
+     * No operator configured: the paired nodes signal through the endpoints built into them and
+     * a photo travels over WebRTC on the host path (the LAN case: nothing to set up).
+     */
+    @Test
+    public void aa_withoutAnOperatorTheNodesSignalThroughTheirOwnEndpoints() throws Exception {
+        String idB = Http.json(b.http().get("/v1/health")).get("nodeId").asText();
+        assertTrue(Http.json(adminA.get("/v1/node")).get("signaling").get("embedded").asBoolean());
+        String album = Http.json(adminA.postJson("/v1/albums", "{\"name\":\"On the LAN\"}")).get("id").asText();
+        byte[] png = TestImages.image("png", 40, 30, 7);
+        String photo = Http.json(adminA.upload(album, "lan.png", "image/png", png, null)).get("id").asText();
+        long deadline = System.nanoTime() + java.time.Duration.ofSeconds(60).toNanos();
+        com.fasterxml.jackson.databind.JsonNode job = adminA.jobOf(idB, photo);
+        while (!"done".equals(job.get("state").asText()) && System.nanoTime() < deadline) {
+            Thread.sleep(200);
+            job = adminA.jobOf(idB, photo);
+        }
+        assertEquals(job.toString(), "done", job.get("state").asText());
+        assertEquals(job.toString(), "webrtc", job.get("transport").asText());
+        assertEquals(job.toString(), "host", job.get("path").asText());
+        adminB.await("/v1/photos/" + photo, r -> r.statusCode() == 200, java.time.Duration.ofSeconds(60));
+        assertArrayEquals(png, adminB.sendBytes(adminB.request("/v1/photos/" + photo + "/original").GET().build()).body());
+    }
+
     @Test
     public void b_withoutAValidTokenANodeWaitsForApproval() throws Exception {
         HttpResponse<String> asked = c.pair(a.httpPort, "not-a-token");
