@@ -60,6 +60,7 @@ public class WebRtcScenarioIT {
     private static TcpForward routeToB;
     private static NodeProcess a;
     private static NodeProcess b;
+    private static NodeProcess c;
     private static Http httpA;
     private static Http httpB;
     private static String idA;
@@ -105,7 +106,7 @@ public class WebRtcScenarioIT {
 
     @AfterClass
     public static void stopEverything() throws Exception {
-        for (NodeProcess n : new NodeProcess[] {a, b}) {
+        for (NodeProcess n : new NodeProcess[] {a, b, c}) {
             if (n != null) {
                 n.closeAndDeleteData();
             }
@@ -313,6 +314,29 @@ public class WebRtcScenarioIT {
                 .get("name").asText());
         JsonNode peer = Http.json(httpA.get("/v1/replication/status")).get("peers").get(0);
         assertTrue("B counts as online through the tunnel: " + peer, peer.get("online").asBoolean());
+    }
+
+    /**
+     * 7. Pairing through signaling: a new node C that nobody can reach over HTTP (it announces an
+     * address where nothing listens) and that cannot reach A either (A's route is cut) pairs with
+     * A's line; the signed request and answer travel through the signal server, and C then gets
+     * the family's photos over WebRTC.
+     */
+    @Test
+    public void w7_aNodeThatReachesNobodyPairsThroughSignaling() throws Exception {
+        c = NodeProcess.create("webrtc-c", Map.of("SOVER_ADMIN_PASSWORD", PASSWORD, "SOVER_SIGNAL_URL", signal.url()));
+        c.configure("org.sover.replication", Map.of("pullIntervalSeconds", "1",
+                "addresses", "http://127.0.0.1:" + NodeProcess.freePort()));
+        c.start().awaitHealthy(BOOT);
+        Http httpC = c.http();
+        httpC.login("admin", PASSWORD);
+        awaitSignalingAt(httpC, signal.url());
+        httpC.pairWith(httpA);
+        String idC = Http.json(httpC.get("/v1/health")).get("nodeId").asText();
+        String photo = uploaded.keySet().iterator().next();
+        assertArrayEquals("A's photo " + photo + " on C", uploaded.get(photo), original(httpC, photo));
+        JsonNode job = httpA.jobOf(idC, photo);
+        assertEquals(job.toString(), "webrtc", job.get("transport").asText());
     }
 
     // ---- helpers ------------------------------------------------------------------------------

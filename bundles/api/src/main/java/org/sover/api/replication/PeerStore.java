@@ -41,6 +41,12 @@ public interface PeerStore {
 
     void createPairingToken(String tokenHash, PeerRole role, Instant expiresAt);
 
+    /**
+     * The hashes of the pairing tokens that have not expired: a pairing request relayed by a
+     * signal server proves it knows one without showing it (docs/PROTOCOL.md).
+     */
+    List<String> livePairingTokenHashes(Instant now);
+
     /** Uses up a pairing token: its role when it existed and had not expired, empty otherwise. */
     Optional<PeerRole> consumePairingToken(String tokenHash, Instant now);
 

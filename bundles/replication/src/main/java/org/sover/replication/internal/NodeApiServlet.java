@@ -65,13 +65,15 @@ public final class NodeApiServlet extends HttpServlet implements NodeRequestHand
     }
 
     /**
-     * A request that came through a tunnel (WebRTC) instead of HTTP: only the reads a pull needs
-     * (the op log, pings), verified by the same code as over HTTP.
+     * A request that came through a tunnel (WebRTC, or signaling for pairing) instead of HTTP:
+     * only the reads a pull needs (the op log, pings) and the pairing request, verified by the
+     * same code as over HTTP.
      */
     @Override
     public NodeTunnel.Response handle(String viaNodeId, NodeTunnel.Request request) throws IOException {
         boolean allowed = "GET".equals(request.method())
-                && ("/node/v1/ops".equals(request.path()) || "/node/v1/ping".equals(request.path()));
+                && ("/node/v1/ops".equals(request.path()) || "/node/v1/ping".equals(request.path()))
+                || "POST".equals(request.method()) && PeerDirectoryService.PAIR_PATH.equals(request.path());
         InProcessExchange exchange = new InProcessExchange(request, "tunnel:" + viaNodeId);
         if (!allowed) {
             byte[] body = JSON.writeValueAsBytes(error("not_tunnelled", request.method() + " " + request.path()

@@ -100,6 +100,37 @@ public final class PeerDirectoryService implements PeerDirectory {
         }
     }
 
+    private volatile SignalPairing signalPairing;
+
+    /** Optional and dynamic: pairing through signaling exists only where a signal client runs. */
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            unbind = "unbindSignalPairing")
+    void bindSignalPairing(SignalPairing p) {
+        signalPairing = p;
+    }
+
+    void unbindSignalPairing(SignalPairing p) {
+        if (signalPairing == p) {
+            signalPairing = null;
+        }
+    }
+
+    /**
+     * Proves knowledge of a pairing token without showing it, bound to the joining node: a
+     * signal server that relays the request can neither read the token nor use the proof for a
+     * key of its own. Keyed by the token's hash, which the issuing node stores.
+     */
+    static String tokenProof(String tokenHashHex, String nodeId, byte[] publicKey) {
+        try {
+            javax.crypto.Mac mac = javax.crypto.Mac.getInstance("HmacSHA256");
+            mac.init(new javax.crypto.spec.SecretKeySpec(SignedHeaders.utf8(tokenHashHex), "HmacSHA256"));
+            return SignedHeaders.B64.encodeToString(mac.doFinal(SignedHeaders.utf8(
+                    "sover-pair-proof-v1\n" + nodeId + "\n" + SignedHeaders.B64.encodeToString(publicKey))));
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("HmacSHA256 is part of every JDK", e);
+        }
+    }
+
     @Modified
     void modified(ReplicationConfig newConfig) {
         this.config = newConfig;
@@ -170,9 +201,23 @@ public final class PeerDirectoryService implements PeerDirectory {
             }
             return completePairing(p, address, reply);
         }
+        SignalPairing relay = signalPairing;
+        if (relay != null) {
+            // Neither address answers (both nodes behind NATs, say): through the signal server,
+            // with a proof of the token instead of the token.
+            request.remove("token");
+            request.put("tokenProof", tokenProof(SignedHeaders.sha256Hex(SignedHeaders.utf8(p.token())),
+                    identity.nodeId(), identity.publicKey()));
+            try {
+                return completePairing(p, null, relay.pair(p.nodeId(), SignedHeaders.utf8(request.toString()),
+                        p.publicKey(), Duration.ofSeconds(20)));
+            } catch (IOException e) {
+                problems.add("signaling: " + e.getMessage());
+            }
+        }
         throw new PairingException(502, "unreachable", "Could not reach node " + p.name() + " at "
                 + String.join(", ", p.addresses()) + " (" + String.join("; ", problems)
-                + "). Make sure it is running and that this node can reach it.");
+                + "). Make sure it is running and that this node can reach it, or that both use the same signal server.");
     }
 
     private Peer completePairing(PairingPayload p, String address, NodeClient.Reply reply) throws PairingException {
@@ -186,7 +231,8 @@ public final class PeerDirectoryService implements PeerDirectory {
                     "Node " + p.name() + " refused: " + answer.path("message").asText("HTTP " + reply.status()));
         }
         if (!reply.signedByPeer() || !p.nodeId().equals(answer.path("nodeId").asText())) {
-            throw new PairingException(502, "bad_answer", "The answer from " + address + " is not signed by node "
+            throw new PairingException(502, "bad_answer", "The answer from " + (address == null ? "signaling" : address)
+                    + " is not signed by node "
                     + p.nodeId() + "; something between the two nodes altered it. Nothing was changed.");
         }
         String sealed = answer.path("vaultKey").asText(null);
@@ -226,8 +272,7 @@ public final class PeerDirectoryService implements PeerDirectory {
         if (pinned.isPresent()) {
             role = pinned.get().role(); // approved earlier, or pairing again
         } else {
-            Optional<PeerRole> granted = peers.consumePairingToken(
-                    SignedHeaders.sha256Hex(SignedHeaders.utf8(request.path("token").asText(""))), now);
+            Optional<PeerRole> granted = peers.consumePairingToken(tokenHashOf(request, nodeId, publicKey, now), now);
             if (granted.isEmpty()) {
                 PeerRole asked = "storage".equals(request.path("role").asText()) ? PeerRole.STORAGE : PeerRole.FULL;
                 peers.addPending(new PendingPeer(nodeId, publicKey, name, asked, addresses, now));
@@ -250,6 +295,21 @@ public final class PeerDirectoryService implements PeerDirectory {
         }
         LOG.info("Paired with node {} ({}) as {}", nodeId, name, role.wireName());
         return new PairAnswer(200, answer);
+    }
+
+    /** The hash of the token the request names: sent as is over HTTP, or proven (through signaling). */
+    private String tokenHashOf(JsonNode request, String nodeId, byte[] publicKey, Instant now) {
+        String proof = request.path("tokenProof").asText(null);
+        if (proof == null) {
+            return SignedHeaders.sha256Hex(SignedHeaders.utf8(request.path("token").asText("")));
+        }
+        for (String hash : peers.livePairingTokenHashes(now)) {
+            if (java.security.MessageDigest.isEqual(SignedHeaders.utf8(proof),
+                    SignedHeaders.utf8(tokenProof(hash, nodeId, publicKey)))) {
+                return hash;
+            }
+        }
+        return "";
     }
 
     record PairAnswer(int status, ObjectNode body) {

@@ -294,6 +294,23 @@ public final class DerbyPeerStore implements PeerStore {
     }
 
     @Override
+    public List<String> livePairingTokenHashes(Instant now) {
+        return database.transaction("list live pairing tokens", c -> {
+            try (PreparedStatement select = c.prepareStatement(
+                    "SELECT token_hash FROM pairing_tokens WHERE expires_at > ?")) {
+                select.setLong(1, now.toEpochMilli());
+                List<String> out = new ArrayList<>();
+                try (ResultSet rs = select.executeQuery()) {
+                    while (rs.next()) {
+                        out.add(rs.getString(1));
+                    }
+                }
+                return out;
+            }
+        });
+    }
+
+    @Override
     public Optional<PeerRole> consumePairingToken(String tokenHash, Instant now) {
         long at = now.toEpochMilli();
         // Tokens nobody used would stay forever otherwise. A transaction of its own: a scan of

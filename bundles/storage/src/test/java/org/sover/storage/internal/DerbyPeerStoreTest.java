@@ -201,8 +201,11 @@ public class DerbyPeerStoreTest extends DatabaseTestSupport {
     public void aPairingTokenWorksOnceAndOnlyBeforeItExpires() {
         peers.createPairingToken("hash-1", PeerRole.STORAGE, T0.plusSeconds(600));
         peers.createPairingToken("hash-2", PeerRole.FULL, T0.plusSeconds(600));
+        assertEquals(java.util.Set.of("hash-1", "hash-2"), java.util.Set.copyOf(peers.livePairingTokenHashes(T0)));
+        assertEquals(List.of(), peers.livePairingTokenHashes(T0.plusSeconds(600)));
 
         assertEquals(Optional.of(PeerRole.STORAGE), peers.consumePairingToken("hash-1", T0));
+        assertEquals(List.of("hash-2"), peers.livePairingTokenHashes(T0));
         assertEquals(Optional.empty(), peers.consumePairingToken("hash-1", T0));
         assertEquals(Optional.empty(), peers.consumePairingToken("unknown", T0));
         assertEquals(Optional.empty(), peers.consumePairingToken("hash-2", T0.plusSeconds(600)));
