@@ -100,7 +100,8 @@ export function renderPeers(root, params, app) {
     const rtc = Array.isArray(peer.connections) ? peer.connections.find((c) => c && c.transport === 'webrtc') : null;
     const rtcPath = rtc && rtc.path ? PATH_TEXT[rtc.path] || rtc.path : '';
     p.path.textContent = (peer.path ? PATH_TEXT[peer.path] || peer.path : '—')
-      + (rtc ? ' · WebRTC ' + (rtc.state || '') + (rtcPath ? ' (' + rtcPath + ')' : '') : '');
+      + (!rtc ? '' : rtc.state === 'failed' ? ' · WebRTC failed, HTTP in use'
+        : ' · WebRTC ' + (rtc.state || '') + (rtcPath ? ' (' + rtcPath + ')' : ''));
     p.path.title = rtc && rtc.lastError ? rtc.lastError : '';
     p.rtt.textContent = formatMillis(peer.rttMillis) || '—';
     p.handshake.textContent = peer.lastHandshakeAt ? formatRelative(peer.lastHandshakeAt) : 'Never';

@@ -179,6 +179,10 @@ public final class SignalClient implements Signaling, SignalLink.Events {
                 if (error == null) {
                     state = "connected";
                     backoffMs = MIN_BACKOFF_MS;
+                    // What went wrong before is over (the log keeps it): the dashboard shows a
+                    // connected state without an old error beside it.
+                    lastError = null;
+                    lastErrorAt = null;
                     return;
                 }
             }
