@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# The benchmark harness of issue 6: builds what it needs, runs every row N times with its
+# same-run reference and writes a dated section into bench/RESULTS.md (bench/target/RESULTS-quick.md
+# with --quick). Usage: bench/run.sh [--runs N] [--quick] [--rows upload,replication,catchup,boot,jobqueue]
+#                                    [--no-netns] [--no-build]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+NETNS=yes
+BUILD=yes
+ARGS=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --no-netns) NETNS=no ;;
+    --no-build) BUILD=no ;;
+    *) ARGS+=("$1") ;;
+  esac
+  shift
+done
+
+if [ "$BUILD" = yes ]; then
+  if [ ! -x assembly/target/assembly/bin/karaf ]; then
+    echo "building the product (assembly/target/assembly is missing)"
+    mvn -B -q install -DskipTests
+  fi
+  mvn -B -q -Pbench -pl bench -am package -DskipTests
+fi
+[ -f bench/target/benchmarks.jar ] || { echo "bench/target/benchmarks.jar missing"; exit 1; }
+
+# the replication reference: Debian's syncthing
+if ! command -v syncthing >/dev/null 2>&1; then
+  echo "installing syncthing (Debian package)"
+  if [ "$(id -u)" = 0 ]; then apt-get install -y -q syncthing || { apt-get update -q && apt-get install -y -q syncthing; }
+  else sudo apt-get install -y -q syncthing; fi
+fi
+
+# the boot/memory reference: plain Apache Karaf 4.4.8 from Maven Central
+KARAF=bench/target/karaf/apache-karaf-4.4.8
+if [ ! -x "$KARAF/bin/karaf" ]; then
+  mkdir -p bench/target/karaf
+  mvn -B -q dependency:copy -Dartifact=org.apache.karaf:apache-karaf:4.4.8:tar.gz -DoutputDirectory=bench/target/karaf
+  tar xzf bench/target/karaf/apache-karaf-4.4.8.tar.gz -C bench/target/karaf
+fi
+
+JAVA=${JAVA_HOME:+$JAVA_HOME/bin/}java
+CMD=("$JAVA" -Xmx2g -cp bench/target/benchmarks.jar org.sover.bench.harness.Harness --bench "$ROOT/bench"
+     --assembly "$ROOT/assembly/target/assembly" --karaf "$ROOT/$KARAF")
+# Everything the harness starts (nodes, Syncthing, plain Karaf) in a network namespace that has
+# only loopback, when this user may make one (root); otherwise on the host's 127.0.0.1.
+if [ "$NETNS" = yes ] && unshare -n true 2>/dev/null; then
+  exec unshare -n sh -c 'ip link set lo up && exec "$@"' sh "${CMD[@]}" --netns "yes (unshare -n, lo only)" "${ARGS[@]}"
+else
+  exec "${CMD[@]}" --netns "no" "${ARGS[@]}"
+fi
