@@ -146,12 +146,7 @@ public class WebRtcScenarioIT {
 
         List<String> ids = upload("w1", 20);
         awaitDone(ids);
-        for (String id : ids) {
-            JsonNode job = httpA.jobOf(idB, id);
-            assertEquals(job.toString(), "webrtc", job.get("transport").asText());
-            assertEquals(job.toString(), "host", job.get("path").asText());
-            assertArrayEquals("photo " + id + " on B", uploaded.get(id), original(httpB, id));
-        }
+        assertCarried(ids, "webrtc", "host", true);
         JsonNode peer = Http.json(httpA.get("/v1/replication/status")).get("peers").get(0);
         assertTrue(peer.toString(), peer.get("connections").toString().contains("\"transport\":\"webrtc\""));
         String status = shell(a, "sover:signal");
@@ -167,12 +162,7 @@ public class WebRtcScenarioIT {
         awaitIcePolicy(b, "relay");
         List<String> ids = upload("w2", 5);
         awaitDone(ids);
-        for (String id : ids) {
-            JsonNode job = httpA.jobOf(idB, id);
-            assertEquals(job.toString(), "webrtc", job.get("transport").asText());
-            assertEquals(job.toString(), "relay", job.get("path").asText());
-            assertArrayEquals("photo " + id + " on B", uploaded.get(id), original(httpB, id));
-        }
+        assertCarried(ids, "webrtc", "relay", true);
     }
 
     /**
@@ -213,10 +203,7 @@ public class WebRtcScenarioIT {
         shell(a, "bundle:start org.sover.transport.webrtc");
         List<String> later = upload("w3-after", 3);
         awaitDone(later);
-        for (String id : later) {
-            JsonNode job = httpA.jobOf(idB, id);
-            assertEquals(job.toString(), "webrtc", job.get("transport").asText());
-        }
+        assertCarried(later, "webrtc", null, false);
     }
 
     /**
@@ -240,11 +227,7 @@ public class WebRtcScenarioIT {
         awaitConfig(a, WEBRTC, "enabled", "true");
         List<String> ids = upload("w4", 3);
         awaitDone(ids);
-        for (String id : ids) {
-            JsonNode job = httpA.jobOf(idB, id);
-            assertEquals(job.toString(), "http", job.get("transport").asText());
-            assertArrayEquals("photo " + id + " on B", uploaded.get(id), original(httpB, id));
-        }
+        assertCarried(ids, "http", null, true);
         assertTrue("the proxy altered fingerprints", proxy.rewritten() > 0);
         String said = diagnostics(httpA);
         assertTrue("A says why it refused the session: " + said, said.contains("does not verify"));
@@ -268,10 +251,7 @@ public class WebRtcScenarioIT {
         awaitIcePolicy(b, "relay");
         List<String> ids = upload("w5", 2);
         awaitDone(ids);
-        for (String id : ids) {
-            JsonNode job = httpA.jobOf(idB, id);
-            assertEquals(job.toString(), "http", job.get("transport").asText());
-        }
+        assertCarried(ids, "http", null, false);
         String said = diagnostics(httpA).toLowerCase(Locale.ROOT);
         assertTrue("A's diagnostics name the failed WebRTC connection: " + said,
                 said.contains("webrtc") && (said.contains("turn") || said.contains("ice")));
@@ -302,11 +282,7 @@ public class WebRtcScenarioIT {
         }
         List<String> ids = upload("w6", 5);
         awaitDone(ids);
-        for (String id : ids) {
-            JsonNode job = httpA.jobOf(idB, id);
-            assertEquals(job.toString(), "webrtc", job.get("transport").asText());
-            assertArrayEquals("photo " + id + " on B", uploaded.get(id), original(httpB, id));
-        }
+        assertCarried(ids, "webrtc", null, true);
         HttpResponse<String> made = httpB.postJson("/v1/albums", "{\"name\":\"Made behind NAT\"}");
         assertEquals(made.body(), 201, made.statusCode());
         String madeId = Http.json(made).get("id").asText();
@@ -352,6 +328,23 @@ public class WebRtcScenarioIT {
             ids.add(id);
         }
         return ids;
+    }
+
+    /**
+     * A's jobs of these photos for B went over {@code transport} (and {@code path}, when given);
+     * with {@code compare}, B serves each photo byte-identical.
+     */
+    private static void assertCarried(List<String> ids, String transport, String path, boolean compare) throws Exception {
+        for (String id : ids) {
+            JsonNode job = httpA.jobOf(idB, id);
+            assertEquals(job.toString(), transport, job.get("transport").asText());
+            if (path != null) {
+                assertEquals(job.toString(), path, job.get("path").asText());
+            }
+            if (compare) {
+                assertArrayEquals("photo " + id + " on B", uploaded.get(id), original(httpB, id));
+            }
+        }
     }
 
     private static byte[] original(Http http, String photoId) throws Exception {

@@ -234,16 +234,31 @@ public final class WebRtcTransport implements Transport, PeerLinks, NodeTunnel {
 
     @Override
     public Delivery send(Peer peer, BlobRecord blob) throws TransferException {
+        return busy(peer, TransferException::new, (s, cfg) -> sendOn(s, peer, blob, cfg));
+    }
+
+    /** Work on one peer's session, done while WebRTC is on. */
+    @FunctionalInterface
+    private interface SessionWork<T, E extends Exception> {
+        T run(PeerSession s, WebRtcConfig cfg) throws E;
+    }
+
+    /**
+     * Runs {@code work} with the peer's session marked busy (the idle sweep leaves it open) once
+     * WebRTC is known to be on; {@code off} makes the caller's kind of failure when it is not.
+     */
+    private <T, E extends Exception> T busy(Peer peer, java.util.function.Function<String, E> off,
+            SessionWork<T, E> work) throws E {
         WebRtcConfig cfg = config;
         if (stopped || !cfg.enabled()) {
-            throw new TransferException("WebRTC is switched off on this node");
+            throw off.apply("WebRTC is switched off on this node");
         }
         PeerSession s = sessions.computeIfAbsent(peer.nodeId(), PeerSession::new);
         s.peerName = peer.name();
         s.activeTransfers.incrementAndGet();
         s.touch();
         try {
-            return sendOn(s, peer, blob, cfg);
+            return work.run(s, cfg);
         } finally {
             s.activeTransfers.decrementAndGet();
             s.touch();
@@ -329,14 +344,11 @@ public final class WebRtcTransport implements Transport, PeerLinks, NodeTunnel {
      */
     @Override
     public NodeTunnel.Response exchange(Peer peer, NodeTunnel.Request request, Duration timeout) throws IOException {
-        WebRtcConfig cfg = config;
-        if (stopped || !cfg.enabled()) {
-            throw new IOException("WebRTC is switched off on this node");
-        }
-        PeerSession s = sessions.computeIfAbsent(peer.nodeId(), PeerSession::new);
-        s.peerName = peer.name();
-        s.activeTransfers.incrementAndGet();
-        s.touch();
+        return busy(peer, IOException::new, (s, cfg) -> exchangeOn(s, peer, request, timeout, cfg));
+    }
+
+    private NodeTunnel.Response exchangeOn(PeerSession s, Peer peer, NodeTunnel.Request request, Duration timeout,
+            WebRtcConfig cfg) throws IOException {
         long deadline = System.nanoTime() + timeout.toNanos();
         try {
             Connection c;
@@ -372,9 +384,6 @@ public final class WebRtcTransport implements Transport, PeerLinks, NodeTunnel {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new java.io.InterruptedIOException("interrupted (the node is stopping)");
-        } finally {
-            s.activeTransfers.decrementAndGet();
-            s.touch();
         }
     }
 
