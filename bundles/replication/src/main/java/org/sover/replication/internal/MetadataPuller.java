@@ -17,6 +17,9 @@ import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.annotations.ReferenceCardinality;
 import org.osgi.service.component.annotations.ReferencePolicy;
 import org.osgi.service.component.annotations.ReferencePolicyOption;
+import org.osgi.service.event.Event;
+import org.osgi.service.event.EventConstants;
+import org.osgi.service.event.EventHandler;
 import org.sover.api.replication.Change;
 import org.sover.api.replication.JobQueue;
 import org.sover.api.replication.MetadataLog;
@@ -40,8 +43,10 @@ import com.fasterxml.jackson.databind.ObjectMapper;
  * writer wins, and remembers how far it got per peer. A peer that answers again after
  * failing gets its waiting replication jobs requeued at once.
  */
-@Component(service = MetadataPuller.class, immediate = true, configurationPid = "org.sover.replication")
-public final class MetadataPuller {
+@Component(service = { MetadataPuller.class, EventHandler.class }, immediate = true,
+        configurationPid = "org.sover.replication",
+        property = EventConstants.EVENT_TOPIC + "=" + ReplicationEvents.BLOB)
+public final class MetadataPuller implements EventHandler {
     private static final Logger LOG = LoggerFactory.getLogger(MetadataPuller.class);
     private static final ObjectMapper JSON = new ObjectMapper();
     /** Bounds one round per peer, so a huge backlog does not starve the other peers. */
@@ -58,6 +63,10 @@ public final class MetadataPuller {
     /** Peers whose last pull failed; a successful pull of one requeues its jobs. */
     private final java.util.Set<String> down = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private static final String TUNNEL = "tunnel:";
+    /** A burst of arriving blobs asks for one pull, this long after the first. */
+    private static final long SOON_MILLIS = 200;
+    /** Peers with a pull scheduled by {@link #pullSoon}. */
+    private final java.util.Set<String> soon = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     /** Tunnels (WebRTC) that carry the pull when none of a peer's HTTP addresses answers. */
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
@@ -89,6 +98,38 @@ public final class MetadataPuller {
         timer.shutdownNow();
         if (!timer.awaitTermination(10, TimeUnit.SECONDS)) {
             LOG.warn("the metadata pull did not stop within 10 s");
+        }
+    }
+
+    /**
+     * A blob arrived from a peer: its photo's record is most likely in the peer's op log now, so
+     * pull it soon rather than at the next round (up to {@code pullIntervalSeconds} later; the
+     * photo is not listed until its record is here).
+     */
+    @Override
+    public void handleEvent(Event event) {
+        Object from = event.getProperty(ReplicationEvents.PEER_ID);
+        if (from instanceof String nodeId) {
+            pullSoon(nodeId);
+        }
+    }
+
+    /** Pulls one peer's op log shortly, once however often this is asked in the meantime. */
+    void pullSoon(String nodeId) {
+        if (!soon.add(nodeId)) {
+            return;
+        }
+        try {
+            timer.schedule(() -> {
+                soon.remove(nodeId);
+                try {
+                    peers.peer(nodeId).filter(p -> !p.blocked() && p.role() == PeerRole.FULL).ifPresent(this::pull);
+                } catch (RuntimeException e) {
+                    LOG.error("pull of node {} failed", nodeId, e);
+                }
+            }, SOON_MILLIS, TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            soon.remove(nodeId); // stopping
         }
     }
 

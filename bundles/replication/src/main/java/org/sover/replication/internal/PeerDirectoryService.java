@@ -341,11 +341,18 @@ public final class PeerDirectoryService implements PeerDirectory {
         return pinned;
     }
 
-    /** A new peer gets every photo this node holds (photos uploaded later get their jobs with them). */
+    /**
+     * A new peer gets every photo this node holds (photos uploaded later get their jobs with
+     * them), and its op log is read right away instead of at the next pull round.
+     */
     private void sendEverything(String nodeId) {
         int queued = jobs.enqueueAll(nodeId, clock.instant());
         if (queued > 0) {
             LOG.info("{} blobs queued for node {}", queued, nodeId);
+        }
+        MetadataPuller p = puller;
+        if (p != null) {
+            p.pullSoon(nodeId);
         }
     }
 
