@@ -182,26 +182,31 @@ public class PairingIT {
     public void e_theShellPairsAndListsPeersToo() throws Exception {
         String idA = Http.json(a.http().get("/v1/health")).get("nodeId").asText();
         String idB = Http.json(b.http().get("/v1/health")).get("nodeId").asText();
-        NodeProcess.ClientResult peersOnA = a.client("admin", "node-a-password", "sover:peers");
-        assertTrue(peersOnA.output(), peersOnA.output().contains(idB));
-
-        NodeProcess.ClientResult printed = a.client("admin", "node-a-password", "sover:pair");
-        String line = printed.output().lines().map(String::strip).filter(l -> l.startsWith("sover-pair:")).findFirst()
-                .orElseThrow(() -> new AssertionError("no pairing line in: " + printed.output()));
         // Accounts replicate: both nodes end with both first admins. Both were called "admin", so
-        // the one created later is renamed admin-<id characters> on both nodes, password unchanged.
+        // the one created later is renamed admin-<id characters> on both nodes, password unchanged
+        // (either node's admin may be the later one).
         HttpResponse<String> bothOnB = adminB.await("/v1/accounts", r -> r.statusCode() == 200
                 && usernames(r).stream().anyMatch(u -> u.startsWith("admin-")) && usernames(r).contains("kid"),
                 Duration.ofSeconds(60));
         adminA.await("/v1/accounts", r -> r.statusCode() == 200 && usernames(r).equals(usernames(bothOnB)),
                 Duration.ofSeconds(60));
         assertTrue(usernames(bothOnB).toString(), usernames(bothOnB).contains("admin"));
+        String adminOfA = Http.json(adminA.get("/v1/session")).get("username").asText();
         String adminOfB = Http.json(adminB.get("/v1/session")).get("username").asText();
+        assertTrue(usernames(bothOnB).toString(), usernames(bothOnB).contains(adminOfA));
         assertTrue(usernames(bothOnB).toString(), usernames(bothOnB).contains(adminOfB));
+
+        NodeProcess.ClientResult peersOnA = a.client(adminOfA, "node-a-password", "sover:peers");
+        assertTrue(peersOnA.output(), peersOnA.output().contains(idB));
+        NodeProcess.ClientResult printed = a.client(adminOfA, "node-a-password", "sover:pair");
+        String line = printed.output().lines().map(String::strip).filter(l -> l.startsWith("sover-pair:")).findFirst()
+                .orElseThrow(() -> new AssertionError("no pairing line in: " + printed.output()));
 
         // B pairs again from its shell (it already shares A's vault, so this only refreshes the pin).
         NodeProcess.ClientResult accepted = b.client(adminOfB, "node-b-password", "sover:pair " + line);
-        assertTrue(accepted.output(), accepted.output().contains("Paired with") && accepted.output().contains(idA));
+        assertTrue(accepted.output() + "\nas " + adminOfB + "; accounts on B now: " + adminB.get("/v1/accounts").body()
+                + "; on A: " + adminA.get("/v1/accounts").body(),
+                accepted.output().contains("Paired with") && accepted.output().contains(idA));
         NodeProcess.ClientResult help = b.client(adminOfB, "node-b-password", "sover:peers --help");
         assertTrue(help.output(), help.output().contains("--approve"));
     }
