@@ -350,7 +350,7 @@ public class ConsoleIT {
                         if (retry.isDisplayed()) {
                             retry.click();
                         }
-                    } catch (org.openqa.selenium.ElementClickInterceptedException
+                    } catch (org.openqa.selenium.ElementNotInteractableException // covered or hidden meanwhile
                             | org.openqa.selenium.StaleElementReferenceException gone) {
                         // The button went away between the look and the click: the retry started.
                     }
