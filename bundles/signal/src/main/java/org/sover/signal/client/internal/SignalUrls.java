@@ -69,20 +69,7 @@ final class SignalUrls {
 
     /** Values that may each hold a comma-separated list (ConfigAdmin gives either form), as one list. */
     static java.util.List<String> splitAll(String... values) {
-        java.util.List<String> out = new java.util.ArrayList<>();
-        if (values != null) {
-            for (String v : values) {
-                if (v == null) {
-                    continue;
-                }
-                for (String part : v.split(",")) {
-                    if (!part.isBlank() && !out.contains(part.trim())) {
-                        out.add(part.trim());
-                    }
-                }
-            }
-        }
-        return out;
+        return org.sover.signal.internal.SignalLimits.urls(values);
     }
 
     private static String firstNonBlank(String... values) {

@@ -1077,20 +1077,17 @@ public final class WebRtcTransport implements Transport, PeerLinks, NodeTunnel {
 
         private void finishedServing(BlobChannel ch) {
             s.touch();
-            try {
-                timer.schedule(() -> onControl(() -> {
-                    c.channels.remove(ch);
-                    ch.dispose();
-                }), 2, TimeUnit.SECONDS);
-            } catch (RuntimeException e) {
-                onControl(ch::dispose);
-            }
+            disposeSoon(ch);
         }
 
         private void finishedIncoming(BlobChannel ch) {
             s.activeTransfers.decrementAndGet();
             s.touch();
-            // The sender closes its end on our answer; the delay lets the answer leave before we free ours.
+            disposeSoon(ch);
+        }
+
+        /** The other end closes the channel on our answer; the delay lets the answer leave before we free ours. */
+        private void disposeSoon(BlobChannel ch) {
             try {
                 timer.schedule(() -> onControl(() -> {
                     c.channels.remove(ch);
