@@ -1,24 +1,33 @@
 package org.sover.vault.internal;
 
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.file.NoSuchFileException;
 import java.time.Clock;
 import java.time.Instant;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Semaphore;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.locks.Lock;
 import java.util.function.LongSupplier;
 
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Reference;
 import org.sover.api.crypto.BlobManifest;
 import org.sover.api.crypto.EncryptingStream;
@@ -39,11 +48,14 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The path of one upload: sniff the first bytes, encrypt while streaming into a pending
- * blob, sign the manifest, commit the blob, read capture facts and make a thumbnail from
- * the stored ciphertext, then write the photo record. Plaintext touches only memory buffers.
- * Also makes the thumbnails of photos that came from another node (peers make their own),
- * under the same per-blob locks as uploads and removals (the blob store's, which the
- * replication bundle's receiver and clean-up hold too).
+ * blob (keeping the first {@value #FACTS_PREFIX_BYTES} bytes of plaintext in memory), sign the
+ * manifest, commit the blob, read capture facts from those first bytes, then write the photo
+ * record. Plaintext touches only memory buffers. The thumbnail is made afterwards by one
+ * background thread (decoding a photo costs several times what storing it does), or at the
+ * first {@code GET .../thumbnail} if that comes first; both wait for one another rather than
+ * decoding the same image twice. Also makes the thumbnails of photos that came from another
+ * node (peers make their own), under the same per-blob locks as uploads and removals (the
+ * blob store's, which the replication bundle's receiver and clean-up hold too).
  */
 @Component(service = PhotoIngest.class)
 public final class PhotoIngest {
@@ -51,6 +63,13 @@ public final class PhotoIngest {
     /** Thumbnails made while a request waits, at once; each decodes a whole image. */
     private static final int CONCURRENT_THUMBNAILS = Math.max(1, Math.min(4, Runtime.getRuntime().availableProcessors()));
     private static final int REMEMBERED_UNDECODABLE = 10_000;
+    /**
+     * Plaintext kept from the start of an upload to read its capture facts without decrypting
+     * it again: Exif and the frame size of a JPEG come before the image data.
+     */
+    static final int FACTS_PREFIX_BYTES = 256 * 1024;
+    /** Thumbnails waiting for the background thread; beyond that they are made when first asked for. */
+    static final int BACKGROUND_QUEUE = 500;
     private final VaultRepository repository;
     private final BlobStore blobs;
     private final VaultCipher cipher;
@@ -59,6 +78,9 @@ public final class PhotoIngest {
     private final Clock clock;
     private final LongSupplier thumbnailMaxSourceBytes;
     private final Semaphore thumbnailPermits = new Semaphore(CONCURRENT_THUMBNAILS, true);
+    /** Thumbnails being made now, by blob id, so a request and the background thread never decode one image twice. */
+    private final ConcurrentHashMap<String, CompletableFuture<String>> making = new ConcurrentHashMap<>();
+    private final ThreadPoolExecutor background;
     /** Blobs whose image could not be decoded, so a photo list does not promise their thumbnail again. */
     private final Set<String> undecodable = Collections.synchronizedSet(Collections.newSetFromMap(
             new LinkedHashMap<String, Boolean>() {
@@ -84,6 +106,29 @@ public final class PhotoIngest {
         this.identity = identity;
         this.clock = clock;
         this.thumbnailMaxSourceBytes = thumbnailMaxSourceBytes;
+        this.background = new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS,
+                new ArrayBlockingQueue<>(BACKGROUND_QUEUE), r -> {
+                    Thread t = new Thread(r, "sover-thumbnails");
+                    t.setDaemon(true);
+                    t.setPriority(Thread.NORM_PRIORITY - 1);
+                    return t;
+                }, (task, executor) -> {
+                    if (!executor.isShutdown()) {
+                        LOG.debug("thumbnail queue full; that thumbnail is made when first asked for");
+                    }
+                });
+    }
+
+    @Deactivate
+    void deactivate() {
+        background.shutdownNow();
+        try {
+            if (!background.awaitTermination(10, TimeUnit.SECONDS)) {
+                LOG.warn("a thumbnail was still being made when the vault stopped");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /** One file to ingest. */
@@ -105,9 +150,12 @@ public final class PhotoIngest {
         String contentType = u.declaredType().equalsIgnoreCase("application/octet-stream")
                 || detected.equals("image/jpeg") ? detected : u.declaredType().toLowerCase(Locale.ROOT);
 
+        boolean image = contentType.startsWith("image/");
+        AddedPhoto added;
         try (PendingBlob pending = blobs.create()) {
             EncryptingStream enc = cipher.encrypt(pending.output());
-            copyLimited(new SequenceStream(prefix, u.body()), enc, u.maxBytes(), u.filename());
+            byte[] head = copyLimited(new SequenceStream(prefix, u.body()), enc, u.maxBytes(), u.filename(),
+                    image ? FACTS_PREFIX_BYTES : 0);
             enc.close(); // writes the final segment; on an exception above, closing pending discards it all
             EncryptionResult result = enc.result();
             BlobManifest manifest = new BlobManifest(result.contentId(), result.plaintextSize(), result.cipherSize(),
@@ -119,18 +167,19 @@ public final class PhotoIngest {
             try {
                 boolean isNew = pending.commit(record.id());
                 MediaInspector.Facts facts = MediaInspector.Facts.NONE;
-                String thumbId = null;
-                if (contentType.startsWith("image/")) {
-                    try (InputStream plain = cipher.decrypt(blobs.open(record.id()))) {
-                        facts = media.facts(plain);
+                if (image) {
+                    facts = media.facts(new ByteArrayInputStream(head));
+                    if (head.length < result.plaintextSize() && (facts.width() == null || facts.takenAt() == null)) {
+                        // Not all in the first bytes (a PNG's text chunks, a file without Exif): read the stored blob.
+                        try (InputStream plain = cipher.decrypt(blobs.open(record.id()))) {
+                            facts = media.facts(plain);
+                        }
                     }
-                    thumbId = storeThumbnail(record.id(), result.plaintextSize(), facts.orientation());
                 }
                 Instant now = clock.instant();
                 NewPhoto draft = new NewPhoto(u.albumId(), u.filename(), contentType, result.plaintextSize(),
                         facts.width(), facts.height(), facts.takenAt() != null ? facts.takenAt() : now, u.username(),
                         identity.nodeId());
-                AddedPhoto added;
                 try {
                     added = repository.addPhoto(draft, record, u.accountId(), u.idempotencyKey());
                 } catch (ConflictException e) {
@@ -140,15 +189,28 @@ public final class PhotoIngest {
                     }
                     throw ApiException.notFound("The album " + u.albumId() + " does not exist (any more).");
                 }
-                if (added.created() && thumbId != null && added.photo().thumbBlobId() == null) {
-                    repository.setThumbnail(added.photo().id(), thumbId);
-                    added = new AddedPhoto(withThumbnail(added.photo(), thumbId), true);
-                }
-                return added;
             } finally {
                 lock.unlock();
             }
         }
+        if (added.created() && added.photo().thumbBlobId() == null && hasThumbnail(added.photo())) {
+            makeThumbnailSoon(added.photo().blobId());
+        }
+        return added;
+    }
+
+    /**
+     * Queues the thumbnail of a stored blob for the background thread; when the queue is full
+     * it is made at its first request instead.
+     */
+    void makeThumbnailSoon(String blobId) {
+        background.execute(() -> {
+            try {
+                prepareThumbnail(blobId);
+            } catch (RuntimeException e) {
+                LOG.warn("could not make the thumbnail of blob {} ahead of time: {}", blobId, e.toString());
+            }
+        });
     }
 
     /** Removes a blob no live photo references any more, and its thumbnail. */
@@ -229,6 +291,29 @@ public final class PhotoIngest {
      * not an image this node decodes, or the thumbnail could not be made or stored.
      */
     private String thumbnailOfStoredBlob(String blobId) {
+        CompletableFuture<String> mine = new CompletableFuture<>();
+        CompletableFuture<String> other = making.putIfAbsent(blobId, mine);
+        if (other != null) {
+            try {
+                return other.get(60, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return null;
+            } catch (ExecutionException | TimeoutException e) {
+                return null;
+            }
+        }
+        String made = null;
+        try {
+            made = makeThumbnailOfStoredBlob(blobId);
+            return made;
+        } finally {
+            making.remove(blobId, mine);
+            mine.complete(made);
+        }
+    }
+
+    private String makeThumbnailOfStoredBlob(String blobId) {
         String thumbId = thumbnailIdOf(blobId);
         try {
             if (blobs.exists(thumbId)) {
@@ -276,8 +361,12 @@ public final class PhotoIngest {
         return Photo.thumbnailIdOf(blobId);
     }
 
-    private static void copyLimited(InputStream in, OutputStream out, long maxBytes, String filename) throws IOException {
+    /** Copies the body and returns its first {@code keep} bytes (fewer when it is shorter). */
+    private static byte[] copyLimited(InputStream in, OutputStream out, long maxBytes, String filename, int keep)
+            throws IOException {
         byte[] buf = new byte[256 * 1024];
+        byte[] head = new byte[keep];
+        int kept = 0;
         long total = 0;
         int n;
         while ((n = in.read(buf)) >= 0) {
@@ -286,28 +375,15 @@ public final class PhotoIngest {
                 throw new ApiException(413, "too_large", "\"" + filename + "\" is larger than the limit of "
                         + maxBytes + " bytes (maxUploadBytes in etc/org.sover.vault.cfg).");
             }
+            if (kept < keep) {
+                int k = Math.min(n, keep - kept);
+                System.arraycopy(buf, 0, head, kept, k);
+                kept += k;
+            }
             out.write(buf, 0, n);
         }
-    }
-
-    private String storeThumbnail(String blobId, long size, int orientation) {
-        if (size > thumbnailMaxSourceBytes.getAsLong()) {
-            return null;
-        }
-        String thumbId = thumbnailIdOf(blobId);
-        try {
-            if (blobs.exists(thumbId)) {
-                return thumbId; // the same bytes were uploaded before
-            }
-            byte[] jpeg = thumbnailJpeg(blobId, orientation);
-            return jpeg == null ? null : commitThumbnail(thumbId, jpeg);
-        } catch (InsufficientStorageException e) {
-            LOG.warn("no room for a thumbnail: {}", e.getMessage());
-            return null;
-        } catch (IOException e) {
-            LOG.warn("thumbnail failed: {}", e.toString());
-            return null;
-        }
+        Arrays.fill(buf, (byte) 0);
+        return kept == keep ? head : Arrays.copyOf(head, kept);
     }
 
     /** The thumbnail of a stored blob as JPEG; null (and remembered) when the image cannot be decoded. */
@@ -338,11 +414,6 @@ public final class PhotoIngest {
         } catch (IOException e) {
             LOG.warn("could not remove unused blob {}: {}", blobId, e.toString());
         }
-    }
-
-    private static Photo withThumbnail(Photo p, String thumbId) {
-        return new Photo(p.id(), p.albumId(), p.blobId(), p.filename(), p.contentType(), p.size(), p.width(),
-                p.height(), p.takenAt(), p.uploadedAt(), p.updatedAt(), p.rev(), p.nodeId(), thumbId, p.uploadedBy());
     }
 
     /** The sniffed prefix followed by the rest of the body. */

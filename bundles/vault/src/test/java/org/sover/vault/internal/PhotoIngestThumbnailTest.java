@@ -15,8 +15,6 @@ import java.nio.channels.SeekableByteChannel;
 import java.nio.file.NoSuchFileException;
 import java.time.Clock;
 import java.time.Instant;
-import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -32,20 +30,30 @@ import org.sover.api.crypto.VaultCipher;
 import org.sover.api.storage.BlobStore;
 import org.sover.api.storage.PendingBlob;
 import org.sover.api.vault.BlobRecord;
+import org.sover.api.vault.NewPhoto;
 import org.sover.api.vault.Photo;
 import org.sover.api.vault.VaultRepository;
 
-/** Thumbnails of photos that came from another node: made at the first request, or ahead from the blob alone. */
+/**
+ * Thumbnails: made at the first request, or ahead from the blob alone (photos from another
+ * node, and uploads, whose answer does not wait for them); capture facts of an upload come
+ * from the plaintext kept while it streamed.
+ */
 public class PhotoIngestThumbnailTest {
     private static final Instant T = Instant.parse("2026-11-21T14:02:00Z");
-    private final Map<String, byte[]> store = new HashMap<>();
-    private final Map<String, BlobRecord> records = new HashMap<>();
-    private final List<String> thumbnailsSet = new ArrayList<>();
+    private final Map<String, byte[]> store = new java.util.concurrent.ConcurrentHashMap<>();
+    private final Map<String, Integer> opens = new java.util.concurrent.ConcurrentHashMap<>();
+    private final List<NewPhoto> drafts = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private volatile java.util.concurrent.CountDownLatch openGate = new java.util.concurrent.CountDownLatch(0);
+    private final Map<String, BlobRecord> records = new java.util.concurrent.ConcurrentHashMap<>();
+    private final List<String> thumbnailsSet = new java.util.concurrent.CopyOnWriteArrayList<>();
     private long maxSource = 1 << 20;
     private final PhotoIngest ingest = new PhotoIngest(repository(), blobStore(), plainCipher(),
             (NodeIdentity) Proxy.newProxyInstance(getClass().getClassLoader(), new Class<?>[] {NodeIdentity.class},
-                    (proxy, method, args) -> {
-                        throw new UnsupportedOperationException(method.getName());
+                    (proxy, method, args) -> switch (method.getName()) {
+                        case "nodeId" -> "NODE";
+                        case "sign" -> new byte[64];
+                        default -> throw new UnsupportedOperationException(method.getName());
                     }),
             Clock.systemUTC(), () -> maxSource);
 
@@ -121,6 +129,98 @@ public class PhotoIngestThumbnailTest {
         assertFalse(store.containsKey("b1t"));
     }
 
+    @Test
+    public void anUploadReadsItsExifFromTheBytesKeptWhileStreamingAndGetsItsThumbnailInTheBackground() throws Exception {
+        byte[] photo = withExif(noisyJpeg(900, 700), "2019:07:14 18:30:05", 6);
+        assertTrue("bigger than the kept prefix", photo.length > PhotoIngest.FACTS_PREFIX_BYTES);
+        maxSource = photo.length;
+        org.sover.api.vault.AddedPhoto added = upload("turned.jpg", photo);
+        assertEquals(Instant.parse("2019-07-14T18:30:05Z"), drafts.get(0).takenAt());
+        assertEquals("shown the way the camera was held", Integer.valueOf(700), drafts.get(0).width());
+        assertEquals(Integer.valueOf(900), drafts.get(0).height());
+        assertTrue(added.photo().thumbBlobId() == null && ingest.hasThumbnail(added.photo()));
+        long deadline = System.nanoTime() + 20_000_000_000L;
+        while (!store.containsKey("xt") && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        BufferedImage thumb = ImageIO.read(new ByteArrayInputStream(store.get("xt")));
+        assertEquals("made in the background, turned", 512, thumb.getHeight());
+        assertEquals(398, thumb.getWidth());
+        // facts: no decryption of the stored blob; thumbnail: one for the orientation, one to decode
+        assertEquals(Integer.valueOf(2), opens.get("x"));
+        assertEquals(Optional.of("xt"), ingest.thumbnailFor(added.photo()));
+        assertEquals(List.of("p-x=xt"), thumbnailsSet);
+    }
+
+    @Test
+    public void anUploadWhoseFirstBytesDoNotSayItAllIsReadAgain() throws Exception {
+        byte[] photo = noisyJpeg(900, 700); // no Exif: no capture time in the first bytes
+        maxSource = 10; // no thumbnail, so only the facts open the stored blob
+        upload("plain.jpg", photo);
+        assertEquals(Integer.valueOf(1), opens.get("x"));
+        assertEquals(Integer.valueOf(900), drafts.get(0).width());
+    }
+
+    @Test
+    public void aRequestAndTheBackgroundNeverDecodeTheSameImageTwice() throws Exception {
+        Photo photo = stored("p1", "b1", "image/jpeg", jpeg(800, 600));
+        records.put("b1", record("b1", store.get("b1").length));
+        openGate = new java.util.concurrent.CountDownLatch(1);
+        ingest.makeThumbnailSoon("b1");
+        long deadline = System.nanoTime() + 20_000_000_000L;
+        while (!opens.containsKey("b1") && System.nanoTime() < deadline) {
+            Thread.sleep(5); // until the background thread holds the blob open, waiting at the gate
+        }
+        java.util.concurrent.atomic.AtomicReference<Optional<String>> answer = new java.util.concurrent.atomic.AtomicReference<>();
+        Thread request = new Thread(() -> answer.set(ingest.thumbnailFor(photo)));
+        request.start();
+        // The request blocks either way: on the background thread's result (right) or at the gate
+        // after opening the blob itself (a second decode). Which one, the count of opens tells.
+        while (request.getState() != Thread.State.TIMED_WAITING && System.nanoTime() < deadline) {
+            Thread.onSpinWait();
+        }
+        assertEquals(Integer.valueOf(1), opens.get("b1"));
+        openGate.countDown();
+        request.join(20_000);
+        assertEquals(Optional.of("b1t"), answer.get());
+        assertEquals("one decode: the request waited for the background thread", Integer.valueOf(2), opens.get("b1"));
+    }
+
+    private org.sover.api.vault.AddedPhoto upload(String name, byte[] bytes) throws IOException {
+        return ingest.ingest(new PhotoIngest.Upload("album", name, "image/jpeg", new ByteArrayInputStream(bytes),
+                1L << 30, "acc", "rose", null));
+    }
+
+    /** A JPEG with an Exif APP1: IFD0 orientation, Exif IFD DateTimeOriginal (big-endian TIFF). */
+    private static byte[] withExif(byte[] jpeg, String taken, int orientation) {
+        java.nio.ByteBuffer tiff = java.nio.ByteBuffer.allocate(76);
+        tiff.put((byte) 'M').put((byte) 'M').putShort((short) 42).putInt(8).putShort((short) 2);
+        tiff.putShort((short) 0x0112).putShort((short) 3).putInt(1).putShort((short) orientation).putShort((short) 0);
+        tiff.putShort((short) 0x8769).putShort((short) 4).putInt(1).putInt(38).putInt(0);
+        tiff.putShort((short) 1).putShort((short) 0x9003).putShort((short) 2).putInt(20).putInt(56).putInt(0);
+        tiff.put(taken.getBytes(java.nio.charset.StandardCharsets.US_ASCII)).put((byte) 0);
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        int length = 2 + 6 + tiff.capacity();
+        out.writeBytes(new byte[] {(byte) 0xFF, (byte) 0xD8, (byte) 0xFF, (byte) 0xE1, (byte) (length >> 8),
+            (byte) length, 'E', 'x', 'i', 'f', 0, 0});
+        out.writeBytes(tiff.array());
+        out.write(jpeg, 2, jpeg.length - 2);
+        return out.toByteArray();
+    }
+
+    private static byte[] noisyJpeg(int w, int h) throws IOException {
+        BufferedImage img = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
+        java.util.Random r = new java.util.Random(7);
+        for (int y = 0; y < h; y++) {
+            for (int x = 0; x < w; x++) {
+                img.setRGB(x, y, r.nextInt(0xFFFFFF));
+            }
+        }
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ImageIO.write(img, "jpeg", out);
+        return out.toByteArray();
+    }
+
     private Photo stored(String id, String blobId, String type, byte[] bytes) {
         store.put(blobId, bytes);
         return new Photo(id, "album", blobId, id + ".jpg", type, bytes.length, null, null, T, T, T, 1, "OTHER", null,
@@ -143,6 +243,15 @@ public class PhotoIngestThumbnailTest {
         return (VaultRepository) Proxy.newProxyInstance(getClass().getClassLoader(),
                 new Class<?>[] {VaultRepository.class}, (proxy, method, args) -> switch (method.getName()) {
                     case "blob" -> Optional.ofNullable(records.get((String) args[0]));
+                    case "addPhoto" -> {
+                        NewPhoto d = (NewPhoto) args[0];
+                        BlobRecord r = (BlobRecord) args[1];
+                        records.put(r.id(), r);
+                        drafts.add(d);
+                        yield new org.sover.api.vault.AddedPhoto(new Photo("p-" + r.id(), d.albumId(), r.id(), d.filename(),
+                                d.contentType(), d.size(), d.width(), d.height(), d.takenAt(), T, T, 1, d.nodeId(), null,
+                                d.uploadedBy()), true);
+                    }
                     case "setThumbnail" -> {
                         thumbnailsSet.add(args[0] + "=" + args[1]);
                         yield null;
@@ -191,6 +300,15 @@ public class PhotoIngestThumbnailTest {
             public InputStream open(String blobId) throws IOException {
                 if (!exists(blobId)) {
                     throw new NoSuchFileException(blobId);
+                }
+                opens.merge(blobId, 1, Integer::sum);
+                try {
+                    if (!openGate.await(20, java.util.concurrent.TimeUnit.SECONDS)) {
+                        throw new IOException("gate never opened");
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IOException(e);
                 }
                 return new ByteArrayInputStream(store.get(blobId));
             }
