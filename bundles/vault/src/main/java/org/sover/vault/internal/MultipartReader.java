@@ -16,6 +16,8 @@ final class MultipartReader {
     private static final int MAX_HEADER_BYTES = 16 * 1024;
     private final InputStream in;
     private final byte[] delimiter; // CRLF--boundary
+    /** Boyer-Moore-Horspool shifts for {@link #delimiter}: the body is searched a delimiter's length at a time. */
+    private final int[] shift = new int[256];
     private final byte[] buf = new byte[64 * 1024];
     private int start;
     private int end;
@@ -25,6 +27,10 @@ final class MultipartReader {
     MultipartReader(InputStream in, String boundary) {
         this.in = in;
         this.delimiter = ("\r\n--" + boundary).getBytes(StandardCharsets.ISO_8859_1);
+        java.util.Arrays.fill(shift, delimiter.length);
+        for (int i = 0; i < delimiter.length - 1; i++) {
+            shift[delimiter[i] & 0xff] = delimiter.length - 1 - i;
+        }
     }
 
     static String boundaryOf(String contentType) {
@@ -179,6 +185,23 @@ final class MultipartReader {
         return indexOf(needle, from, to, buf);
     }
 
+    /** The first delimiter in {@code buf[from, to)}, or -1 (Boyer-Moore-Horspool). */
+    private int indexOfDelimiter(int from, int to) {
+        int last = delimiter.length - 1;
+        int i = from;
+        while (i <= to - delimiter.length) {
+            int j = last;
+            while (j >= 0 && buf[i + j] == delimiter[j]) {
+                j--;
+            }
+            if (j < 0) {
+                return i;
+            }
+            i += shift[buf[i + last] & 0xff];
+        }
+        return -1;
+    }
+
     private static ApiException malformed(String why) {
         return ApiException.badRequest("bad_request", "The multipart body is malformed: " + why + ".");
     }
@@ -217,7 +240,7 @@ final class MultipartReader {
                 return 0;
             }
             fill(delimiter.length);
-            int i = indexOf(delimiter, start, end);
+            int i = indexOfDelimiter(start, end);
             int available;
             if (i >= 0) {
                 available = i - start;

@@ -40,6 +40,40 @@ public class MultipartReaderTest {
         };
     }
 
+    /**
+     * Payloads built from pieces of the delimiter (its suffixes, prefixes, near misses) and
+     * random bytes, read whole or trickled: the delimiter search skips ahead, so every way a
+     * near-delimiter can sit against a buffer edge must still come out byte-exact.
+     */
+    @Test
+    public void nearDelimitersInPayloadsAreNeverMistakenOrMissed() throws IOException {
+        String delimiter = "\r\n--" + B;
+        Random r = new Random(11);
+        for (int round = 0; round < 300; round++) {
+            ByteArrayOutputStream payload = new ByteArrayOutputStream();
+            for (int piece = r.nextInt(30); piece > 0; piece--) {
+                int cut = r.nextInt(delimiter.length());
+                String near = switch (r.nextInt(4)) {
+                    case 0 -> delimiter.substring(0, cut);
+                    case 1 -> delimiter.substring(Math.max(1, cut)); // never the whole delimiter
+                    case 2 -> delimiter.substring(0, cut) + "#" + delimiter.substring(Math.min(delimiter.length(), cut + 1));
+                    default -> "";
+                };
+                payload.write(near.getBytes(StandardCharsets.US_ASCII));
+                byte[] noise = new byte[1 + r.nextInt(r.nextBoolean() ? 40 : 20_000)]; // never a whole delimiter
+                r.nextBytes(noise);
+                payload.write(noise);
+            }
+            byte[] a = payload.toByteArray();
+            byte[] b = delimiter.substring(0, delimiter.length() - 1).getBytes(StandardCharsets.US_ASCII);
+            byte[] all = body("a.jpg", a, "b.jpg", b);
+            MultipartReader reader = new MultipartReader(round % 2 == 0 ? trickle(all) : new ByteArrayInputStream(all), B);
+            assertArrayEquals("round " + round, a, reader.next().body().readAllBytes());
+            assertArrayEquals("round " + round, b, reader.next().body().readAllBytes());
+            assertNull(reader.next());
+        }
+    }
+
     @Test
     public void streamsEveryPartByteExact() throws IOException {
         byte[] a = new byte[200_000];
