@@ -8,6 +8,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -66,6 +67,9 @@ public final class ReplicationWorker {
     private final Semaphore slots;
     private final AtomicInteger capacity;
     private final AtomicBoolean dispatching = new AtomicBoolean();
+    /** When this worker last wrote a successful contact per peer (epoch ms). */
+    private final Map<String, Long> contactWritten = new ConcurrentHashMap<>();
+    static final long CONTACT_WRITE_MILLIS = 1000;
     private volatile ReplicationConfig config;
 
     /** A transport with its ranking, highest first. */
@@ -149,8 +153,7 @@ public final class ReplicationWorker {
         }
         try {
             while (!config.pauseOutgoing() && !Thread.currentThread().isInterrupted() && slots.tryAcquire()) {
-                List<Job> leased = jobs.lease(null, 1, Duration.ofSeconds(Math.max(60, config.leaseSeconds())),
-                        clock.instant());
+                List<Job> leased = jobs.lease(null, 1, leaseTime(), clock.instant());
                 if (leased.isEmpty()) {
                     slots.release();
                     return;
@@ -159,7 +162,12 @@ public final class ReplicationWorker {
                 try {
                     senders.execute(() -> {
                         try {
-                            attempt(job);
+                            // A sender that completes a job leases the next in the same transaction
+                            // and keeps its slot for it: one commit per job while a backlog drains.
+                            Job next = job;
+                            while (next != null) {
+                                next = attempt(next);
+                            }
                         } finally {
                             slots.release();
                             wake();
@@ -198,20 +206,24 @@ public final class ReplicationWorker {
         }
     }
 
-    /** One attempt of one job; the job always ends complete or failed (or, if this throws, its lease runs out). */
-    void attempt(Job job) {
+    /**
+     * One attempt of one job; the job always ends complete or failed (or, if this throws, its
+     * lease runs out). Returns the next job, leased while completing this one, when this sender
+     * may go on with it (not paused, not stopping, no slot being taken away); else null.
+     */
+    Job attempt(Job job) {
         Instant started = clock.instant();
         Optional<Peer> found = peers.peer(job.peerId());
         if (found.isEmpty()) {
             jobs.fail(job.id(), "node " + job.peerId() + " is no longer paired", null, null, started);
-            return;
+            return null;
         }
         Peer peer = found.get();
         Optional<BlobRecord> record = repository.blob(job.blobId());
         if (record.isEmpty()) {
             jobs.fail(job.id(), "this node has no copy of the blob (it waits for repair from a peer)", null, null,
                     started);
-            return;
+            return null;
         }
         BlobRecord blob = record.get();
         if (blobs.size(blob.id()) != blob.manifest().cipherSize()) {
@@ -227,7 +239,7 @@ public final class ReplicationWorker {
             LOG.warn("blob {} is missing or damaged on this node; it will be fetched again from a peer", blob.id());
             jobs.fail(job.id(), "this node's copy is missing or damaged; fetching it again from a peer", null, null,
                     started);
-            return;
+            return null;
         }
         List<String> problems = new ArrayList<>();
         String lastTransport = null;
@@ -240,14 +252,23 @@ public final class ReplicationWorker {
                 String mismatch = mismatch(blob, ack);
                 if (mismatch == null) {
                     Instant now = clock.instant();
-                    if (!jobs.complete(job.id(), t.name(), ack.path(), now)) {
+                    Job next = null;
+                    boolean completed;
+                    if (mayChain()) {
+                        JobQueue.Next done = jobs.completeAndLeaseNext(job.id(), t.name(), ack.path(), leaseTime(), now);
+                        completed = done.completed();
+                        next = done.next();
+                    } else {
+                        completed = jobs.complete(job.id(), t.name(), ack.path(), now);
+                    }
+                    if (!completed) {
                         LOG.warn("job {} was delivered after its lease ended", job.id());
                     }
-                    peers.recordContact(peer.nodeId(), now, null);
+                    recordContact(peer.nodeId(), now);
                     monitor.sent(peer.nodeId(), ack.size(), ack.path());
                     LOG.debug("sent blob {} to {} over {} in {} ms", blob.id(), peer.name(), t.name(),
                             Duration.between(started, now).toMillis());
-                    return;
+                    return next;
                 }
                 problems.add(t.name() + ": " + mismatch);
                 lastPath = ack.path();
@@ -275,7 +296,32 @@ public final class ReplicationWorker {
         }
         if (unreachable && lastTransport != null) {
             // Counted as down: the metadata pull requeues its jobs as soon as it answers again.
+            contactWritten.remove(peer.nodeId());
             peers.recordError(peer.nodeId(), error, now);
+        }
+        return null;
+    }
+
+    /** Whether a sender that finishes a job may lease the next one itself. */
+    private boolean mayChain() {
+        return !config.pauseOutgoing() && !Thread.currentThread().isInterrupted() && !slots.hasQueuedThreads();
+    }
+
+    private Duration leaseTime() {
+        return Duration.ofSeconds(Math.max(60, config.leaseSeconds()));
+    }
+
+    /**
+     * Records a successful contact with the peer, at most once a second per peer from this
+     * worker (each is a commit on the peer's row, which every sender would otherwise queue for);
+     * at once after this worker recorded an error for it.
+     */
+    private void recordContact(String peerId, Instant now) {
+        long at = now.toEpochMilli();
+        Long last = contactWritten.get(peerId);
+        if (last == null || at - last >= CONTACT_WRITE_MILLIS) {
+            contactWritten.put(peerId, at);
+            peers.recordContact(peerId, now, null);
         }
     }
 

@@ -185,37 +185,57 @@ public final class DerbyJobQueue implements JobQueue {
         }
         long at = now.toEpochMilli();
         long until = now.plus(lease).toEpochMilli();
-        return database.<List<Job>>transaction("lease jobs" + (peerId == null ? "" : " of peer " + peerId), c -> {
-            if (peerId != null && DerbyPeerStore.isBlocked(c, peerId)) {
-                return List.of();
-            }
-            List<String> due = dueJobs(c, peerId, max, at);
-            // The state check makes each take atomic: of two workers that saw the same job, the
-            // second updates nothing. Taking rows in id order gives concurrent leases one lock
-            // order, so they may wait for each other but never deadlock.
-            Set<String> taken = new HashSet<>();
-            try (PreparedStatement take = c.prepareStatement("UPDATE jobs SET state = 'in_flight',"
-                    + " attempts = attempts + 1, first_attempt_at = COALESCE(first_attempt_at, ?), lease_until = ?,"
-                    + " updated_at = ? WHERE id = ? AND state = 'pending' AND next_attempt_at <= ?")) {
-                for (String id : due.stream().sorted().toList()) {
-                    take.setLong(1, at);
-                    take.setLong(2, until);
-                    take.setLong(3, at);
-                    take.setString(4, id);
-                    take.setLong(5, at);
-                    if (take.executeUpdate() == 1) {
-                        taken.add(id);
-                    }
+        return database.<List<Job>>transaction("lease jobs" + (peerId == null ? "" : " of peer " + peerId),
+                c -> leaseIn(c, peerId, max, at, until)).stream().peek(events::job).toList();
+    }
+
+    @Override
+    public Next completeAndLeaseNext(String jobId, String transport, String path, Duration lease, Instant now) {
+        if (lease.isNegative() || lease.isZero()) {
+            throw new IllegalArgumentException("the lease must be positive, not " + lease);
+        }
+        long at = now.toEpochMilli();
+        long until = now.plus(lease).toEpochMilli();
+        AtomicReference<Optional<Job>> done = new AtomicReference<>();
+        List<Job> next = database.transaction("complete job " + jobId + " and lease the next", c -> {
+            done.set(completeIn(c, jobId, transport, path, at));
+            return leaseIn(c, null, 1, at, until);
+        });
+        done.get().ifPresent(events::job);
+        next.forEach(events::job);
+        return new Next(done.get().isPresent(), next.isEmpty() ? null : next.get(0));
+    }
+
+    private static List<Job> leaseIn(Connection c, String peerId, int max, long at, long until) throws SQLException {
+        if (peerId != null && DerbyPeerStore.isBlocked(c, peerId)) {
+            return List.of();
+        }
+        List<String> due = dueJobs(c, peerId, max, at);
+        // The state check makes each take atomic: of two workers that saw the same job, the
+        // second updates nothing. Taking rows in id order gives concurrent leases one lock
+        // order, so they may wait for each other but never deadlock.
+        Set<String> taken = new HashSet<>();
+        try (PreparedStatement take = c.prepareStatement("UPDATE jobs SET state = 'in_flight',"
+                + " attempts = attempts + 1, first_attempt_at = COALESCE(first_attempt_at, ?), lease_until = ?,"
+                + " updated_at = ? WHERE id = ? AND state = 'pending' AND next_attempt_at <= ?")) {
+            for (String id : due.stream().sorted().toList()) {
+                take.setLong(1, at);
+                take.setLong(2, until);
+                take.setLong(3, at);
+                take.setString(4, id);
+                take.setLong(5, at);
+                if (take.executeUpdate() == 1) {
+                    taken.add(id);
                 }
             }
-            List<Job> leased = new ArrayList<>(taken.size());
-            for (String id : due) {
-                if (taken.contains(id)) {
-                    leased.add(job(c, id).orElseThrow());
-                }
+        }
+        List<Job> leased = new ArrayList<>(taken.size());
+        for (String id : due) {
+            if (taken.contains(id)) {
+                leased.add(job(c, id).orElseThrow());
             }
-            return leased;
-        }).stream().peek(events::job).toList();
+        }
+        return leased;
     }
 
     /** Ids of up to {@code max} due pending jobs, oldest due first. */
@@ -247,19 +267,23 @@ public final class DerbyJobQueue implements JobQueue {
 
     @Override
     public boolean complete(String jobId, String transport, String path, Instant now) {
-        Optional<Job> done = database.transaction("complete job " + jobId, c -> {
-            try (PreparedStatement update = c.prepareStatement("UPDATE jobs SET state = 'done', transport = ?,"
-                    + " path = ?, last_error = NULL, next_attempt_at = NULL, lease_until = NULL, updated_at = ?"
-                    + " WHERE id = ? AND state = 'in_flight'")) {
-                update.setString(1, transport);
-                update.setString(2, path);
-                update.setLong(3, now.toEpochMilli());
-                update.setString(4, jobId);
-                return update.executeUpdate() == 1 ? job(c, jobId) : Optional.<Job>empty();
-            }
-        });
+        Optional<Job> done = database.transaction("complete job " + jobId,
+                c -> completeIn(c, jobId, transport, path, now.toEpochMilli()));
         done.ifPresent(events::job);
         return done.isPresent();
+    }
+
+    private static Optional<Job> completeIn(Connection c, String jobId, String transport, String path, long at)
+            throws SQLException {
+        try (PreparedStatement update = c.prepareStatement("UPDATE jobs SET state = 'done', transport = ?,"
+                + " path = ?, last_error = NULL, next_attempt_at = NULL, lease_until = NULL, updated_at = ?"
+                + " WHERE id = ? AND state = 'in_flight'")) {
+            update.setString(1, transport);
+            update.setString(2, path);
+            update.setLong(3, at);
+            update.setString(4, jobId);
+            return update.executeUpdate() == 1 ? job(c, jobId) : Optional.<Job>empty();
+        }
     }
 
     @Override

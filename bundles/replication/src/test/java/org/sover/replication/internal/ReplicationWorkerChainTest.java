@@ -1,0 +1,148 @@
+package org.sover.replication.internal;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertTrue;
+
+import java.lang.reflect.Proxy;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import org.junit.Test;
+import org.osgi.framework.Constants;
+import org.sover.api.crypto.BlobManifest;
+import org.sover.api.replication.Delivery;
+import org.sover.api.replication.Job;
+import org.sover.api.replication.JobQueue;
+import org.sover.api.replication.JobState;
+import org.sover.api.replication.Peer;
+import org.sover.api.replication.PeerRole;
+import org.sover.api.replication.PeerStore;
+import org.sover.api.replication.ReplicationMonitor;
+import org.sover.api.replication.Transport;
+import org.sover.api.storage.BlobStore;
+import org.sover.api.vault.BlobRecord;
+import org.sover.api.vault.VaultRepository;
+
+/**
+ * A backlog drains at one queue transaction per job: the sender that completes a job leases
+ * the next in the same transaction and goes on with it; a successful contact is written once a
+ * second per peer, not once per blob.
+ */
+public class ReplicationWorkerChainTest {
+    private static final Instant T = Instant.parse("2026-11-22T08:00:00Z");
+    private static final String SHA = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+    private final Deque<Job> pending = new ArrayDeque<>();
+    private final List<String> completedByChain = new CopyOnWriteArrayList<>();
+    private final List<String> completedAlone = new CopyOnWriteArrayList<>();
+    private final AtomicInteger contacts = new AtomicInteger();
+
+    @Test
+    public void aSenderCompletesAndLeasesTheNextInOneStep() throws Exception {
+        for (int i = 0; i < 20; i++) {
+            pending.add(new Job("job-" + i, "blob-" + i, "photo-" + i, "peer-b", JobState.PENDING, 0, T, null, null,
+                    null, T, T, null, null));
+        }
+        ReplicationWorker worker = new ReplicationWorker(queue(), peers(), repository(), blobs(),
+                proxy(ReplicationMonitor.class, (name, args) -> null),
+                TestConfigs.of(ReplicationConfig.class, Map.of("parallelTransfers", 1)));
+        try {
+            worker.addTransport(transport(), Map.of(Constants.SERVICE_ID, 1L));
+            long deadline = System.nanoTime() + 20_000_000_000L;
+            while (completedByChain.size() + completedAlone.size() < 20 && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+        } finally {
+            worker.stop();
+        }
+        assertEquals(20, completedByChain.size() + completedAlone.size());
+        assertTrue("completed by chaining: " + completedByChain.size(), completedByChain.size() >= 19);
+        assertTrue("contacts written: " + contacts.get(), contacts.get() <= 2);
+    }
+
+    private JobQueue queue() {
+        return proxy(JobQueue.class, (name, args) -> switch (name) {
+            case "releaseAllLeases", "releaseExpiredLeases", "promoteCooledDown" -> 0;
+            case "lease" -> {
+                synchronized (pending) {
+                    Job j = pending.poll();
+                    yield j == null ? List.of() : List.of(j);
+                }
+            }
+            case "completeAndLeaseNext" -> {
+                completedByChain.add((String) args[0]);
+                synchronized (pending) {
+                    yield new JobQueue.Next(true, pending.poll());
+                }
+            }
+            case "complete" -> completedAlone.add((String) args[0]);
+            default -> throw new UnsupportedOperationException(name);
+        });
+    }
+
+    private PeerStore peers() {
+        Peer b = new Peer("peer-b", new byte[32], "B", PeerRole.FULL, List.of("http://127.0.0.1:1"), false, T, null, null,
+                null);
+        return proxy(PeerStore.class, (name, args) -> switch (name) {
+            case "peer" -> Optional.of(b);
+            case "recordContact" -> {
+                contacts.incrementAndGet();
+                yield null;
+            }
+            default -> throw new UnsupportedOperationException(name);
+        });
+    }
+
+    private static BlobRecord record(String id) {
+        return new BlobRecord(new BlobManifest(id, 1000, 1100, 1, SHA, "node-a", T), new byte[64]);
+    }
+
+    private VaultRepository repository() {
+        return proxy(VaultRepository.class, (name, args) -> switch (name) {
+            case "blob" -> Optional.of(record((String) args[0]));
+            default -> throw new UnsupportedOperationException(name);
+        });
+    }
+
+    private BlobStore blobs() {
+        return proxy(BlobStore.class, (name, args) -> switch (name) {
+            case "size" -> 1100L;
+            default -> throw new UnsupportedOperationException(name);
+        });
+    }
+
+    private static Transport transport() {
+        return new Transport() {
+            @Override
+            public String name() {
+                return "http";
+            }
+
+            @Override
+            public boolean canReach(Peer peer) {
+                return true;
+            }
+
+            @Override
+            public Delivery send(Peer peer, BlobRecord blob) {
+                return new Delivery(blob.id(), 1100, SHA, "lan");
+            }
+        };
+    }
+
+    interface Answer {
+        Object answer(String method, Object[] args);
+    }
+
+    private static <T> T proxy(Class<T> type, Answer answer) {
+        return type.cast(Proxy.newProxyInstance(type.getClassLoader(), new Class<?>[] {type},
+                (p, method, args) -> method.isDefault() && !method.getName().equals("completeAndLeaseNext")
+                        ? java.lang.reflect.InvocationHandler.invokeDefault(p, method, args)
+                        : answer.answer(method.getName(), args)));
+    }
+}
