@@ -70,6 +70,12 @@ public final class PhotoIngest {
     static final int FACTS_PREFIX_BYTES = 256 * 1024;
     /** Thumbnails waiting for the background thread; beyond that they are made when first asked for. */
     static final int BACKGROUND_QUEUE = 500;
+    /** Replicated photos' thumbnails wait until blobs have stopped arriving for this long... */
+    static final long QUIET_MILLIS = 1500;
+    /** ...but at most this long after their blob came. */
+    static final long MAX_DEFER_MILLIS = 60_000;
+    /** When the last blob from a peer arrived (System.nanoTime()). */
+    private volatile long lastArrival = System.nanoTime() - TimeUnit.DAYS.toNanos(1);
     private final VaultRepository repository;
     private final BlobStore blobs;
     private final VaultCipher cipher;
@@ -204,13 +210,45 @@ public final class PhotoIngest {
      * it is made at its first request instead.
      */
     void makeThumbnailSoon(String blobId) {
+        queueThumbnail(blobId, 0);
+    }
+
+    /**
+     * Queues the thumbnail of a blob that just arrived from a peer, to be made once blobs have
+     * stopped arriving for {@link #QUIET_MILLIS} (or {@link #MAX_DEFER_MILLIS} after it came):
+     * decoding photos during a sync takes the CPU the sync needs, and nobody may look at them yet.
+     * A request for it meanwhile makes it at once.
+     */
+    void makeThumbnailWhenQuiet(String blobId) {
+        lastArrival = System.nanoTime();
+        queueThumbnail(blobId, MAX_DEFER_MILLIS);
+    }
+
+    private void queueThumbnail(String blobId, long deferMillis) {
+        long queued = System.nanoTime();
         background.execute(() -> {
             try {
+                awaitQuiet(queued + TimeUnit.MILLISECONDS.toNanos(deferMillis));
                 prepareThumbnail(blobId);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt(); // stopping
             } catch (RuntimeException e) {
                 LOG.warn("could not make the thumbnail of blob {} ahead of time: {}", blobId, e.toString());
             }
         });
+    }
+
+    /** Waits until no blob has arrived for {@link #QUIET_MILLIS}, or until {@code latest}. */
+    private void awaitQuiet(long latest) throws InterruptedException {
+        long quiet = TimeUnit.MILLISECONDS.toNanos(QUIET_MILLIS);
+        while (true) {
+            long now = System.nanoTime();
+            long wait = Math.min(lastArrival + quiet, latest) - now;
+            if (wait <= 0) {
+                return;
+            }
+            TimeUnit.NANOSECONDS.sleep(wait);
+        }
     }
 
     /** Removes a blob no live photo references any more, and its thumbnail. */

@@ -11,8 +11,10 @@ import org.sover.api.replication.ReplicationEvents;
 /**
  * Makes the thumbnail of each blob that arrives from a peer, in the background, so the
  * photo's first view does not wait for it: on the same single thread and bounded queue as
- * uploads' thumbnails ({@link PhotoIngest#makeThumbnailSoon}). When a big sync brings blobs
- * faster than they are decoded, the rest are made at their first {@code GET .../thumbnail}.
+ * uploads' thumbnails, once blobs have stopped arriving for a moment
+ * ({@link PhotoIngest#makeThumbnailWhenQuiet}), so a sync keeps the CPU. When a big sync
+ * brings more blobs than the queue holds, the rest are made at their first
+ * {@code GET .../thumbnail}.
  */
 @Component(service = EventHandler.class, immediate = true,
         property = EventConstants.EVENT_TOPIC + "=" + ReplicationEvents.BLOB)
@@ -27,7 +29,7 @@ public final class ThumbnailBackfill implements EventHandler {
     @Override
     public void handleEvent(Event event) {
         if (event.getProperty(ReplicationEvents.BLOB_ID) instanceof String blobId) {
-            ingest.makeThumbnailSoon(blobId);
+            ingest.makeThumbnailWhenQuiet(blobId);
         }
     }
 }

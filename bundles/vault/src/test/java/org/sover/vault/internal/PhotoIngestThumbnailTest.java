@@ -162,6 +162,27 @@ public class PhotoIngestThumbnailTest {
     }
 
     @Test
+    public void aReplicatedPhotosThumbnailWaitsUntilBlobsStopArrivingUnlessAskedFor() throws Exception {
+        Photo first = stored("p1", "b1", "image/jpeg", jpeg(300, 200));
+        records.put("b1", record("b1", store.get("b1").length));
+        Photo second = stored("p2", "b2", "image/jpeg", jpeg(300, 200));
+        records.put("b2", record("b2", store.get("b2").length));
+        long queued = System.nanoTime();
+        ingest.makeThumbnailWhenQuiet("b1");
+        ingest.makeThumbnailWhenQuiet("b2");
+        // Asked for meanwhile: made at once, not after the quiet period.
+        assertEquals(Optional.of("b2t"), ingest.thumbnailFor(second));
+        assertTrue(System.nanoTime() - queued < PhotoIngest.QUIET_MILLIS * 1_000_000);
+        long deadline = System.nanoTime() + 20_000_000_000L;
+        while (!store.containsKey("b1t") && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        long tookMillis = (System.nanoTime() - queued) / 1_000_000;
+        assertTrue("made after a quiet period: " + tookMillis + " ms", tookMillis >= PhotoIngest.QUIET_MILLIS);
+        assertEquals(Optional.of("b1t"), ingest.thumbnailFor(first));
+    }
+
+    @Test
     public void aRequestAndTheBackgroundNeverDecodeTheSameImageTwice() throws Exception {
         Photo photo = stored("p1", "b1", "image/jpeg", jpeg(800, 600));
         records.put("b1", record("b1", store.get("b1").length));
