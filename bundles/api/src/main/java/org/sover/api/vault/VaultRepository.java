@@ -16,6 +16,9 @@ public interface VaultRepository {
 
     Optional<Album> album(String id);
 
+    /** Whether a live album with this id exists; unlike {@link #album} it does not count the album's photos. */
+    boolean albumExists(String id);
+
     /** All live albums, newest first. */
     List<Album> albums();
 

@@ -114,6 +114,19 @@ public final class DerbyVaultRepository implements VaultRepository {
     }
 
     @Override
+    public boolean albumExists(String id) {
+        return database.query("look up album " + id, c -> {
+            try (PreparedStatement select = c.prepareStatement(
+                    "SELECT 1 FROM albums WHERE id = ? AND deleted = FALSE")) {
+                select.setString(1, id);
+                try (ResultSet rs = select.executeQuery()) {
+                    return rs.next();
+                }
+            }
+        });
+    }
+
+    @Override
     public List<Album> albums() {
         return database.query("list albums", c -> {
             List<Album> albums = new ArrayList<>();

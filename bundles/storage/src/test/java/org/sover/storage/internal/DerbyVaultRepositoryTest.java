@@ -70,9 +70,12 @@ public class DerbyVaultRepositoryTest extends DatabaseTestSupport {
     @Test
     public void deletedAlbumsAreTombstonesHiddenFromReads() {
         Album album = repository.createAlbum("Gone", NODE);
+        assertTrue(repository.albumExists(album.id()));
+        assertFalse(repository.albumExists("no-such-album"));
 
         assertEquals(Optional.of(List.of()), repository.deleteAlbum(album.id(), OTHER_NODE));
 
+        assertFalse(repository.albumExists(album.id()));
         assertEquals(Optional.empty(), repository.album(album.id()));
         assertTrue(repository.albums().isEmpty());
         assertEquals(Optional.empty(), repository.renameAlbum(album.id(), "Back", NODE));

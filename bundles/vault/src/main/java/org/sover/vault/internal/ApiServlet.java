@@ -557,17 +557,27 @@ public final class ApiServlet extends HttpServlet {
         }
         only(seg.size() == 3 && seg.get(2).equals("photos"), method, "GET", "POST");
         if (method.equals("GET")) {
-            album(id);
+            requireAlbum(id);
             int limit = limit(req);
             sendPage(resp, () -> repository.photos(id, limit, cursor(req)));
         } else {
-            album(id);
+            requireAlbum(id);
             upload(req, resp, id, me);
         }
     }
 
     private Album album(String id) {
         return repository.album(id).orElseThrow(() -> ApiException.notFound("There is no album " + id + "."));
+    }
+
+    /**
+     * 404 unless the album exists. Uploads and photo pages only need that: {@link #album} counts
+     * the album's photos, which made each upload into a 10,000-photo album cost a scan of it.
+     */
+    private void requireAlbum(String id) {
+        if (!repository.albumExists(id)) {
+            throw ApiException.notFound("There is no album " + id + ".");
+        }
     }
 
     // ---- peers (pairing lives in the replication bundle) -------------------------------------
@@ -936,7 +946,7 @@ public final class ApiServlet extends HttpServlet {
                         throw ApiException.badRequest("bad_request", "Send {\"albumId\": ...} to move the photo.");
                     }
                     String albumId = id(target, "album");
-                    album(albumId);
+                    requireAlbum(albumId);
                     Photo moved = repository.movePhoto(id, albumId, identity.nodeId())
                             .orElseThrow(() -> ApiException.notFound("The photo or the album is gone."));
                     send(resp, 200, photoJson(moved));
