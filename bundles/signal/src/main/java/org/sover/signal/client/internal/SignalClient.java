@@ -230,7 +230,7 @@ public final class SignalClient implements Signaling, SignalLink.Events {
                 }
                 if (link.renewDue(now)) {
                     link.renew();
-                } else if (now - link.lastSendAt >= PING_MS) {
+                } else if (link.pingDue(now)) {
                     link.ping();
                 }
             }

@@ -58,7 +58,8 @@ final class SignalLink implements WebSocket.Listener {
     private final StringBuilder partial = new StringBuilder();
     private final Object sendLock = new Object();
     private CompletableFuture<?> sendChain = CompletableFuture.completedFuture(null);
-    private volatile WebSocket socket;
+    /** Package-private for tests. */
+    volatile WebSocket socket;
     private volatile boolean closed;
     volatile long renewSeconds = FIRST_TICKET_SECONDS / 2;
     volatile JsonNode iceServers;
@@ -156,9 +157,16 @@ final class SignalLink implements WebSocket.Listener {
         sendText(ticket("renew", 2 * renewSeconds));
     }
 
+    /** Whether the connection has been quiet long enough to need a ping. */
+    boolean pingDue(long now) {
+        return now - lastSendAt >= SignalClient.PING_MS;
+    }
+
     void ping() {
         WebSocket ws = socket;
         if (ws != null && !closed) {
+            // A ping counts as sending: without this, a quiet link was pinged at every 5 s tick.
+            lastSendAt = clock.millis();
             chain(() -> ws.sendPing(ByteBuffer.allocate(0)));
         }
     }
