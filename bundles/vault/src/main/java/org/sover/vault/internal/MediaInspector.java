@@ -22,6 +22,7 @@ import javax.imageio.ImageWriteParam;
 import javax.imageio.ImageWriter;
 import javax.imageio.spi.IIORegistry;
 import javax.imageio.stream.ImageInputStream;
+import javax.imageio.stream.MemoryCacheImageInputStream;
 import javax.imageio.stream.MemoryCacheImageOutputStream;
 
 import org.slf4j.Logger;
@@ -41,11 +42,26 @@ import com.twelvemonkeys.imageio.plugins.webp.WebPImageReaderSpi;
 /**
  * Reads what a photo says about itself (capture time, size, orientation) and makes
  * thumbnails. Big images are decoded subsampled, so a 50-megapixel photo never needs its
- * full raster in memory.
+ * full raster in memory; the decoder reads the decrypted bytes from memory only (never from a
+ * temporary file), keeping a bounded window of them for a JPEG and at most
+ * {@link #MAX_IN_MEMORY_BYTES} of the other formats, whose decoders may seek anywhere.
  */
 final class MediaInspector {
     private static final Logger LOG = LoggerFactory.getLogger(MediaInspector.class);
     static final int THUMB_EDGE = 512;
+    /** Bytes of a JPEG kept behind the decoder's position: past its header it only reads forward. */
+    static final int JPEG_WINDOW_BYTES = 16 << 20;
+    /** Larger PNG, GIF, WebP, TIFF or BMP files get no thumbnail. */
+    static final long MAX_IN_MEMORY_BYTES = 64L << 20;
+    private final int jpegWindow;
+
+    MediaInspector() {
+        this(JPEG_WINDOW_BYTES);
+    }
+
+    MediaInspector(int jpegWindow) {
+        this.jpegWindow = jpegWindow;
+    }
 
     static {
         // ImageIO finds plugins through the context class loader, which OSGi does not set up.
@@ -117,10 +133,15 @@ final class MediaInspector {
 
     /** A JPEG of at most {@link #THUMB_EDGE} pixels on the long side, or null when the format cannot be decoded. */
     byte[] thumbnail(InputStream in, int orientation) throws IOException {
-        try (ImageInputStream iis = ImageIO.createImageInputStream(in)) {
-            if (iis == null) {
-                return null;
-            }
+        // Never ImageIO.createImageInputStream: with ImageIO's default cache setting it copies the
+        // stream into a temporary file, i.e. the decrypted photo onto disk.
+        InputStream buffered = new java.io.BufferedInputStream(in, 64 * 1024);
+        buffered.mark(3);
+        byte[] magic = buffered.readNBytes(3);
+        buffered.reset();
+        boolean jpeg = magic.length == 3 && (magic[0] & 0xff) == 0xFF && (magic[1] & 0xff) == 0xD8 && (magic[2] & 0xff) == 0xFF;
+        try (ImageInputStream iis = jpeg ? new ForwardWindow(buffered, jpegWindow)
+                : new MemoryCacheImageInputStream(new Capped(buffered, MAX_IN_MEMORY_BYTES))) {
             Iterator<ImageReader> readers = ImageIO.getImageReaders(iis);
             if (!readers.hasNext()) {
                 return null;
@@ -141,6 +162,68 @@ final class MediaInspector {
         } catch (IOException | RuntimeException e) {
             LOG.info("no thumbnail: the image could not be decoded ({})", e.toString());
             return null;
+        }
+    }
+
+    /** An in-memory stream that forgets what lies more than {@code window} bytes behind the position. */
+    static final class ForwardWindow extends MemoryCacheImageInputStream {
+        private final int window;
+
+        ForwardWindow(InputStream in, int window) {
+            super(in);
+            this.window = window;
+        }
+
+        @Override
+        public int read() throws IOException {
+            int b = super.read();
+            forget();
+            return b;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            int n = super.read(b, off, len);
+            forget();
+            return n;
+        }
+
+        private void forget() throws IOException {
+            long before = getStreamPosition() - window;
+            if (before > getFlushedPosition()) {
+                flushBefore(before);
+            }
+        }
+    }
+
+    /** Fails a read past {@code max} bytes, so a huge non-JPEG file is not held in memory whole. */
+    private static final class Capped extends java.io.FilterInputStream {
+        private final long max;
+        private long read;
+
+        Capped(InputStream in, long max) {
+            super(in);
+            this.max = max;
+        }
+
+        @Override
+        public int read() throws IOException {
+            int b = super.read();
+            count(b < 0 ? -1 : 1);
+            return b;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            int n = super.read(b, off, len);
+            count(n);
+            return n;
+        }
+
+        private void count(int n) throws IOException {
+            if (n > 0 && (read += n) > max) {
+                throw new IOException("larger than " + max + " bytes, too large to decode in memory");
+            }
         }
     }
 
