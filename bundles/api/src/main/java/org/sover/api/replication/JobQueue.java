@@ -38,19 +38,6 @@ public interface JobQueue {
     /** in_flight → done; false when the job was not in flight (its lease expired meanwhile). */
     boolean complete(String jobId, String transport, String path, Instant now);
 
-    /**
-     * {@link #complete} and then, in the same transaction, {@code lease(null, 1, lease, now)}: the
-     * sender that finished a job takes the next one at the cost of one commit instead of two.
-     */
-    default Next completeAndLeaseNext(String jobId, String transport, String path, Duration lease, Instant now) {
-        boolean completed = complete(jobId, transport, path, now);
-        return new Next(completed, lease(null, 1, lease, now).stream().findFirst().orElse(null));
-    }
-
-    /** What {@link #completeAndLeaseNext} did: whether the job was completed, and the next job leased (or null). */
-    record Next(boolean completed, Job next) {
-    }
-
     /** in_flight → pending or failed, as the retry policy decides; empty when the job was not in flight. */
     Optional<Job> fail(String jobId, String error, String transport, String path, Instant now);
 

@@ -189,23 +189,6 @@ public final class DerbyJobQueue implements JobQueue {
                 c -> leaseIn(c, peerId, max, at, until)).stream().peek(events::job).toList();
     }
 
-    @Override
-    public Next completeAndLeaseNext(String jobId, String transport, String path, Duration lease, Instant now) {
-        if (lease.isNegative() || lease.isZero()) {
-            throw new IllegalArgumentException("the lease must be positive, not " + lease);
-        }
-        long at = now.toEpochMilli();
-        long until = now.plus(lease).toEpochMilli();
-        AtomicReference<Optional<Job>> done = new AtomicReference<>();
-        List<Job> next = database.transaction("complete job " + jobId + " and lease the next", c -> {
-            done.set(completeIn(c, jobId, transport, path, at));
-            return leaseIn(c, null, 1, at, until);
-        });
-        done.get().ifPresent(events::job);
-        next.forEach(events::job);
-        return new Next(done.get().isPresent(), next.isEmpty() ? null : next.get(0));
-    }
-
     private static List<Job> leaseIn(Connection c, String peerId, int max, long at, long until) throws SQLException {
         if (peerId != null && DerbyPeerStore.isBlocked(c, peerId)) {
             return List.of();

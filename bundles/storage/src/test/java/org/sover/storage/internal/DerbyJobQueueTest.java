@@ -27,7 +27,6 @@ import java.util.function.IntFunction;
 import org.junit.Before;
 import org.junit.Test;
 import org.sover.api.replication.Job;
-import org.sover.api.replication.JobQueue;
 import org.sover.api.replication.JobState;
 import org.sover.api.retry.RetryDecision;
 import org.sover.api.retry.RetryState;
@@ -81,30 +80,6 @@ public class DerbyJobQueueTest extends DatabaseTestSupport {
         assertFalse(queue.complete(job.id(), "http", "host", t0));
         assertFalse(queue.complete("nosuchjobnosuchjobnosuchjo", "http", "host", t0));
         assertEquals(Optional.empty(), queue.job("nosuchjobnosuchjobnosuchjo"));
-    }
-
-    @Test
-    public void completingAJobLeasesTheNextInTheSameTransaction() {
-        queue.enqueue(blobId("1"), "photo-1", List.of(PEER_A), Instant.now());
-        queue.enqueue(blobId("2"), "photo-2", List.of(PEER_B), Instant.now());
-        Job first = queue.lease(null, 1, LEASE, t0).get(0);
-
-        JobQueue.Next step = queue.completeAndLeaseNext(first.id(), "http", "lan", LEASE, t0.plusSeconds(1));
-
-        assertTrue(step.completed());
-        assertEquals(JobState.DONE, queue.job(first.id()).orElseThrow().state());
-        Job second = step.next();
-        assertEquals(first.blobId().equals(blobId("1")) ? blobId("2") : blobId("1"), second.blobId());
-        assertEquals(JobState.IN_FLIGHT, second.state());
-        assertEquals(1, second.attempts());
-        assertEquals(t0.plusSeconds(1).plus(LEASE), second.leaseUntil());
-        assertEquals(second, queue.job(second.id()).orElseThrow());
-
-        // Nothing left: the last one completes and leases nothing; a job not in flight is not completed.
-        JobQueue.Next last = queue.completeAndLeaseNext(second.id(), "http", "lan", LEASE, t0.plusSeconds(2));
-        assertTrue(last.completed());
-        assertNull(last.next());
-        assertFalse(queue.completeAndLeaseNext(second.id(), "http", "lan", LEASE, t0.plusSeconds(3)).completed());
     }
 
     @Test
