@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The benchmark harness of issue 6: builds what it needs, runs every row N times with its
 # same-run reference and writes a dated section into bench/RESULTS.md (bench/target/RESULTS-quick.md
-# with --quick). Usage: bench/run.sh [--runs N] [--quick] [--rows upload,replication,catchup,boot,jobqueue]
+# with --quick). Usage: bench/run.sh [--runs N] [--quick]
+#                                    [--rows upload,replication,webrtc,catchup,boot,jobqueue,signal]
 #                                    [--no-netns] [--no-build]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,8 +20,8 @@ while [ $# -gt 0 ]; do
 done
 
 if [ "$BUILD" = yes ]; then
-  if [ ! -x assembly/target/assembly/bin/karaf ]; then
-    echo "building the product (assembly/target/assembly is missing)"
+  if [ ! -x assembly/target/assembly/bin/karaf ] || [ ! -x signal-distribution/target/assembly/bin/karaf ]; then
+    echo "building the product (assembly/target/assembly or signal-distribution/target/assembly is missing)"
     mvn -B -q install -DskipTests
   fi
   mvn -B -q -Pbench -pl bench -am package -DskipTests
@@ -33,6 +34,12 @@ if ! command -v syncthing >/dev/null 2>&1; then
   if [ "$(id -u)" = 0 ]; then apt-get install -y -q syncthing || { apt-get update -q && apt-get install -y -q syncthing; }
   else sudo apt-get install -y -q syncthing; fi
 fi
+# the webrtc rows: Debian's coturn (the relay row's TURN server) and libpulse0 (the webrtc-java native library links it)
+if ! command -v turnserver >/dev/null 2>&1 || ! dpkg-query -W -f='${Status}' libpulse0 2>/dev/null | grep -q 'ok installed'; then
+  echo "installing coturn and libpulse0 (Debian packages)"
+  if [ "$(id -u)" = 0 ]; then apt-get install -y -q coturn libpulse0 || { apt-get update -q && apt-get install -y -q coturn libpulse0; }
+  else sudo apt-get install -y -q coturn libpulse0; fi
+fi
 
 # the boot/memory reference: plain Apache Karaf 4.4.8 from Maven Central
 KARAF=bench/target/karaf/apache-karaf-4.4.8
@@ -44,7 +51,7 @@ fi
 
 JAVA=${JAVA_HOME:+$JAVA_HOME/bin/}java
 CMD=("$JAVA" -Xmx2g -cp bench/target/benchmarks.jar org.sover.bench.harness.Harness --bench "$ROOT/bench"
-     --assembly "$ROOT/assembly/target/assembly" --karaf "$ROOT/$KARAF")
+     --assembly "$ROOT/assembly/target/assembly" --signal "$ROOT/signal-distribution/target/assembly" --karaf "$ROOT/$KARAF")
 # Everything the harness starts (nodes, Syncthing, plain Karaf) in a network namespace that has
 # only loopback, when this user may make one (root); otherwise on the host's 127.0.0.1.
 if [ "$NETNS" = yes ] && unshare -n true 2>/dev/null; then

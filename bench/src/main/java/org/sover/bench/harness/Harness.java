@@ -40,8 +40,8 @@ import javax.crypto.spec.SecretKeySpec;
  *
  * <pre>
  * java -cp bench/target/benchmarks.jar org.sover.bench.harness.Harness [--runs N] [--quick]
- *      [--rows upload,replication,catchup,boot,jobqueue] [--seed S] [--out FILE]
- *      [--assembly DIR] [--karaf DIR] [--bench DIR]
+ *      [--rows upload,replication,webrtc,catchup,boot,jobqueue,signal] [--seed S] [--out FILE]
+ *      [--assembly DIR] [--signal DIR] [--karaf DIR] [--bench DIR]
  * </pre>
  */
 public final class Harness {
@@ -52,10 +52,13 @@ public final class Harness {
     int runs = 3;
     boolean quick;
     long seed = 6;
-    Set<String> rowsWanted = new LinkedHashSet<>(List.of("upload", "replication", "catchup", "boot", "jobqueue"));
+    Set<String> rowsWanted = new LinkedHashSet<>(
+            List.of("upload", "replication", "webrtc", "catchup", "boot", "jobqueue", "signal"));
     Path bench = Paths.get("bench").toAbsolutePath();
     Path assembly;
     Path karaf;
+    /** The built signal server (signal-distribution/target/assembly). */
+    Path signalAssembly;
     Path out;
     Path work;
     Path dataRoot;
@@ -83,6 +86,7 @@ public final class Harness {
                 case "--out" -> out = Paths.get(args[++i]).toAbsolutePath();
                 case "--assembly" -> assembly = Paths.get(args[++i]).toAbsolutePath();
                 case "--karaf" -> karaf = Paths.get(args[++i]).toAbsolutePath();
+                case "--signal" -> signalAssembly = Paths.get(args[++i]).toAbsolutePath();
                 case "--bench" -> bench = Paths.get(args[++i]).toAbsolutePath();
                 case "--netns" -> netns = args[++i];
                 default -> throw new IllegalArgumentException("unknown option " + args[i]);
@@ -91,13 +95,17 @@ public final class Harness {
         if (assembly == null) {
             assembly = bench.resolveSibling("assembly").resolve("target/assembly");
         }
+        if (signalAssembly == null) {
+            signalAssembly = bench.resolveSibling("signal-distribution").resolve("target/assembly");
+        }
         if (karaf == null) {
             karaf = bench.resolve("target/karaf/apache-karaf-4.4.8");
         }
         if (out == null) {
             out = quick ? bench.resolve("target/RESULTS-quick.md") : bench.resolve("RESULTS.md");
         }
-        work = bench.resolve("target/work");
+        // one directory per invocation: two harness runs at once (e.g. rows being developed) never delete each other's nodes
+        work = bench.resolve("target/work").resolve(runId);
         dataRoot = bench.resolve("target/data");
     }
 
@@ -139,6 +147,8 @@ public final class Harness {
                         case "catchup" -> catchup();
                         case "boot" -> bootAndMemory();
                         case "jobqueue" -> jobQueue();
+                        case "webrtc" -> WebRtcRows.run(this);
+                        case "signal" -> SignalLoad.run(this);
                         default -> throw new IllegalArgumentException("unknown row " + r);
                     }
                 } catch (Exception e) {
@@ -154,6 +164,7 @@ public final class Harness {
             write();
         }
         write();
+        Procs.deleteTree(work);
         say("wrote " + out);
     }
 
@@ -162,6 +173,8 @@ public final class Harness {
         return switch (rowKey) {
             case "album" -> "catchup";
             case "idle", "peak" -> "boot";
+            case "webrtc-direct", "webrtc-relay" -> "webrtc";
+            case "signal-clients", "signal-latency" -> "signal";
             default -> rowKey;
         };
     }
@@ -172,31 +185,44 @@ public final class Harness {
             case "replication" -> rows.get("replication");
             case "catchup" -> rows.get("catchup");
             case "boot" -> rows.get("boot");
+            case "webrtc" -> rows.get("webrtc-direct");
+            case "signal" -> rows.get("signal-clients");
             default -> rows.get("jobqueue");
         };
     }
 
     void defineRows() {
-        rows.put("upload", new Row("upload ~1 GiB through `/v1` (sequential multipart, loopback)", "MB/s",
+        rows.put("upload", new Row("upload ~1 GiB through `/v1` (multipart, 3 at once like the web UI, loopback)", "MB/s",
                 "min(disk write + fsync per file, JDK AES-256-GCM 1 thread)", "ratio ≥ 0.6", Row.Better.HIGHER,
                 (s, r) -> r >= 0.6));
         rows.put("replication", new Row("replicate the same ~1 GiB A→B over HTTP (A's WebRTC off), pairing → B serves all",
                 "s", "Syncthing 1.19 A→B, B's start → B idle with all", "ratio ≤ 0.8", Row.Better.LOWER, (s, r) -> r <= 0.8));
+        rows.put("webrtc-direct", new Row("replicate the same ~1 GiB A→B over WebRTC, direct (host candidates; A's HTTP "
+                + "blob transport stopped)", "MB/s", "raw webrtc-java data channel between two JVMs, same bytes",
+                "ratio ≥ 0.7", Row.Better.HIGHER, (s, r) -> r >= 0.7));
+        rows.put("webrtc-relay", new Row("same over WebRTC relayed through coturn (iceTransportPolicy = relay)", "MB/s",
+                "raw webrtc-java data channel through the same coturn, same bytes", "ratio ≥ 0.7", Row.Better.HIGHER,
+                (s, r) -> r >= 0.7));
         rows.put("catchup", new Row("catch-up: " + smallCount() + " small photos uploaded while B was down, B's start → "
                 + "A's jobs all done and B serves the last", "s", null, "≤ 60 s", Row.Better.LOWER, (s, r) -> s <= 60));
         rows.put("album", new Row("album of " + smallCount() + " photos: first grid page `?limit=100` (median of 50 after 5 "
                 + "warm-ups)", "ms", null, "≤ 100 ms", Row.Better.LOWER, (s, r) -> s <= 100));
-        rows.put("boot", new Row("boot: start → `/v1/health` UP (fresh data, -Xmx256m)", "s",
-                "plain Karaf 4.4.8: start → SSH port open and boot features \"Done.\" (fresh copy, -Xmx256m)", "ratio ≤ 2.5",
+        rows.put("boot", new Row("boot: start → `/v1/health` UP (fresh data, the Pi options `" + PI_OPTS + "`)", "s",
+                "plain Karaf 4.4.8: start → SSH port open and boot features \"Done.\" (fresh copy, same options)", "ratio ≤ 2.5",
                 Row.Better.LOWER, (s, r) -> r <= 2.5));
-        rows.put("idle", new Row("idle RSS " + idleSeconds() + " s after boot (-Xmx256m)", "MB",
+        rows.put("idle", new Row("idle RSS " + idleSeconds() + " s after boot (the Pi options)", "MB",
                 "plain Karaf 4.4.8, same options, " + idleSeconds() + " s after ready", "≤ 256 MB", Row.Better.LOWER,
                 (s, r) -> s <= 256));
         rows.put("peak", new Row(String.format(Locale.ROOT, "peak RSS (VmHWM) with a %.1f GiB single streamed upload "
-                + "(-Xmx256m)", streamBytes() / (double) (1L << 30)), "MB", null, "≤ 400 MB, no OOM", Row.Better.LOWER,
+                + "(the same node: the Pi options, -Xmx256m)", streamBytes() / (double) (1L << 30)), "MB", null, "≤ 400 MB, no OOM", Row.Better.LOWER,
                 (s, r) -> s <= 400));
         rows.put("jobqueue", new Row("job queue in Derby: enqueue + lease + complete (JMH `JobQueueBench`, 1 thread, 1 fork, "
                 + "1 × 5 s warm-up + 3 × 5 s)", "jobs/s", null, "≥ 2,000/s", Row.Better.HIGHER, (s, r) -> s >= 2000));
+        rows.put("signal-clients", new Row("signal server (the built signal assembly): WebSocket clients held at once, each "
+                + "said hello with a signed presence ticket and renews it", "clients", null, "10,000", Row.Better.HIGHER,
+                (s, r) -> s >= 10_000));
+        rows.put("signal-latency", new Row("signal server relay latency with all those clients connected, p99 (p50 in the "
+                + "notes)", "ms", null, "p99 ≤ 50 ms", Row.Better.LOWER, (s, r) -> s <= 50));
     }
 
     // ---------------------------------------------------------------- row 2: upload
@@ -207,28 +233,86 @@ public final class Harness {
         warmCache(big.files());
         double disk = diskWrite(big.files());
         double aes = aesEncrypt(big.files());
-        double sover;
-        try (Node node = new Node(assembly, work, "up")) {
-            node.start();
-            node.awaitHealthy(180);
-            Api api = node.admin();
-            String album = api.createAlbum("bench upload");
-            long t0 = System.nanoTime();
-            for (Path f : big.files()) {
-                api.uploadMultipart(album, f, "image/jpeg");
-            }
-            double s = (System.nanoTime() - t0) / 1e9;
-            sover = big.bytes() / MB / s;
-            String check = api.get("/v1/albums/" + album).body();
-            if (Api.num(check, "photoCount") != big.files().size()) {
-                throw new IllegalStateException("album holds " + Api.num(check, "photoCount") + " photos");
-            }
-        }
+        double[] atOnce = uploadOnFreshNode("up", UPLOADS_AT_ONCE, true);
+        double sover = atOnce[0];
+        double thumbsAfter = atOnce[1];
+        // the same files one request after the other, on a fresh node: for the notes
+        double sequential = uploadOnFreshNode("up-seq", 1, false)[0];
         double ref = Math.min(disk, aes);
         row.sover.add(sover);
         row.ref.add(ref);
-        row.notes.add(String.format(Locale.ROOT, "disk %.0f, AES %.0f", disk, aes));
-        say(String.format(Locale.ROOT, "upload: Sover %.1f MB/s; disk+fsync %.0f MB/s, AES-GCM %.0f MB/s", sover, disk, aes));
+        row.notes.add(String.format(Locale.ROOT, "disk %.0f, AES %.0f; one upload at a time: %.0f MB/s; all thumbnails "
+                + "made %.1f s after the last answer", disk, aes, sequential, thumbsAfter));
+        say(String.format(Locale.ROOT, "upload: Sover %.1f MB/s (%d at once), %.1f MB/s one at a time; disk+fsync %.0f MB/s, "
+                + "AES-GCM %.0f MB/s; thumbnails done %.1f s after the last answer", sover, UPLOADS_AT_ONCE, sequential, disk,
+                aes, thumbsAfter));
+    }
+
+    /**
+     * The data set uploaded into a fresh node, {@code atOnce} requests in flight: MB/s, and
+     * (if asked, else NaN) seconds from the last answer until every thumbnail was made.
+     */
+    double[] uploadOnFreshNode(String name, int atOnce, boolean thumbnails) throws Exception {
+        try (Node node = new Node(assembly, work, name)) {
+            node.start();
+            node.awaitHealthy(180);
+            Api api = node.admin();
+            String album = api.createAlbum("bench upload, " + atOnce + " at once");
+            long t0 = System.nanoTime();
+            uploadAll(api, album, big.files(), atOnce);
+            long t1 = System.nanoTime();
+            checkCount(api, album, big.files().size());
+            return new double[] {big.bytes() / MB / ((t1 - t0) / 1e9),
+                thumbnails ? awaitThumbnails(node, big.files().size(), t1) : Double.NaN};
+        }
+    }
+
+    /** As many uploads at once as the web UI makes (webconsole upload.js MAX_PARALLEL). */
+    static final int UPLOADS_AT_ONCE = 3;
+
+    /** Uploads the files in order, {@code atOnce} requests in flight. */
+    static void uploadAll(Api api, String album, List<Path> files, int atOnce) throws Exception {
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(atOnce);
+        try {
+            List<java.util.concurrent.Future<String>> done = new ArrayList<>();
+            for (Path f : files) {
+                done.add(pool.submit(() -> api.uploadMultipart(album, f, "image/jpeg")));
+            }
+            for (java.util.concurrent.Future<String> d : done) {
+                d.get(300, TimeUnit.SECONDS);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    static void checkCount(Api api, String album, int n) throws IOException, InterruptedException {
+        String check = api.get("/v1/albums/" + album).body();
+        if (Api.num(check, "photoCount") != n) {
+            throw new IllegalStateException("album holds " + Api.num(check, "photoCount") + " photos, not " + n);
+        }
+    }
+
+    /**
+     * Seconds from {@code sinceNanos} until the node's blob store holds {@code n} thumbnails (blob
+     * files named after their photo's blob with a trailing {@code t}); thumbnails are made in the
+     * background after the upload's answer. NaN if not within 300 s.
+     */
+    static double awaitThumbnails(Node node, int n, long sinceNanos) throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(300);
+        Path blobs = node.data.resolve("blobs");
+        while (System.nanoTime() < deadline) {
+            long count;
+            try (java.util.stream.Stream<Path> s = Files.walk(blobs)) {
+                count = s.filter(p -> !p.toString().contains("/.tmp/") && p.getFileName().toString().endsWith("t")
+                        && Files.isRegularFile(p)).count();
+            }
+            if (count >= n) {
+                return (System.nanoTime() - sinceNanos) / 1e9;
+            }
+            Thread.sleep(100);
+        }
+        return Double.NaN;
     }
 
     static void warmCache(List<Path> files) throws IOException {
@@ -541,32 +625,40 @@ public final class Harness {
 
     // ---------------------------------------------------------------- rows 5 and 6: boot, memory
 
+    /**
+     * The JVM options docs/RUNBOOK-family.md gives a 1 GB Raspberry Pi: the serial collector (what
+     * the JVM picks by itself below 2 GB or 2 cores), a heap that starts small and a young
+     * generation of at most 24 MB, so the idle heap is not kept committed and touched.
+     */
+    static final String PI_OPTS = "-Xms32m -Xmx256m -XX:+UseSerialGC -XX:MaxNewSize=24m";
+
     void bootAndMemory() throws Exception {
         Row boot = rows.get("boot");
         Row idle = rows.get("idle");
         Row peak = rows.get("peak");
-        double karafBoot;
-        double karafRss;
-        try (PlainKaraf k = new PlainKaraf(karaf, work.resolve("karaf"))) {
-            k.start("-Xmx256m");
-            karafBoot = k.awaitReady(180);
-            int bundles = k.clientBundleCount();
-            say(String.format(Locale.ROOT, "plain Karaf ready in %.2f s; bin/client bundle:list shows %d active", karafBoot,
-                    bundles));
-            Thread.sleep(idleSeconds() * 1000L);
-            karafRss = Procs.statusKb(k.javaPid(), "VmRSS") * 1024 / MB;
-        }
-        try (Node node = new Node(assembly, work, "mem")) {
+        double[] karaf = plainKarafBootAndIdle(PI_OPTS);
+        double[] karafDefault = plainKarafBootAndIdle("-Xmx256m");
+        double defaultRss;
+        try (Node node = new Node(assembly, work, "mem-g1")) {
             node.javaOpts("-Xmx256m");
+            node.start();
+            node.awaitHealthy(180);
+            Thread.sleep(idleSeconds() * 1000L);
+            defaultRss = Procs.statusKb(node.javaPid(), "VmRSS") * 1024 / MB;
+        }
+        idle.notes.add(String.format(Locale.ROOT, "with only -Xmx256m (G1): Sover %.0f MB, plain Karaf %.0f MB", defaultRss,
+                karafDefault[1]));
+        try (Node node = new Node(assembly, work, "mem")) {
+            node.javaOpts(PI_OPTS);
             node.start();
             double s = node.awaitHealthy(180);
             long pid = node.javaPid();
             Thread.sleep(idleSeconds() * 1000L);
             double rss = Procs.statusKb(pid, "VmRSS") * 1024 / MB;
             boot.sover.add(s);
-            boot.ref.add(karafBoot);
+            boot.ref.add(karaf[0]);
             idle.sover.add(rss);
-            idle.ref.add(karafRss);
+            idle.ref.add(karaf[1]);
             // a single streamed upload, VmRSS polled every 100 ms
             Api api = node.admin();
             String album = api.createAlbum("bench memory");
@@ -601,9 +693,22 @@ public final class Harness {
             if (r.statusCode() != 201) {
                 peak.errors.add("streamed upload answered " + r.statusCode() + " " + r.body());
             }
-            say(String.format(Locale.ROOT, "boot %.2f s (Karaf %.2f s); idle RSS %.0f MB (Karaf %.0f MB); upload %d, "
-                    + "VmHWM %.0f MB, max VmRSS %.0f MB, oom=%s", s, karafBoot, rss, karafRss, r.statusCode(), hwm,
-                    maxRss.get() * 1024 / MB, oom));
+            say(String.format(Locale.ROOT, "boot %.2f s (Karaf %.2f s); idle RSS %.0f MB (Karaf %.0f MB; with only -Xmx256m: "
+                    + "%.0f MB, Karaf %.0f MB); upload %d, VmHWM %.0f MB, max VmRSS %.0f MB, oom=%s", s, karaf[0], rss,
+                    karaf[1], defaultRss, karafDefault[1], r.statusCode(), hwm, maxRss.get() * 1024 / MB, oom));
+        }
+    }
+
+    /** Plain Karaf with these JVM options: seconds to ready, and MB of RSS after the idle wait. */
+    double[] plainKarafBootAndIdle(String opts) throws Exception {
+        try (PlainKaraf k = new PlainKaraf(karaf, work.resolve("karaf"))) {
+            k.start(opts);
+            double ready = k.awaitReady(180);
+            int bundles = k.clientBundleCount();
+            say(String.format(Locale.ROOT, "plain Karaf (%s) ready in %.2f s; bin/client bundle:list shows %d active", opts,
+                    ready, bundles));
+            Thread.sleep(idleSeconds() * 1000L);
+            return new double[] {ready, Procs.statusKb(k.javaPid(), "VmRSS") * 1024 / MB};
         }
     }
 
@@ -770,9 +875,6 @@ public final class Harness {
             r.errors.forEach(x -> notes.add("ERROR: " + x.replace('|', '/').replace('\n', ' ')));
             s.append(String.join("; ", notes)).append(" |\n");
         }
-        s.append("| WebRTC transfer A→B | — | not measured yet | — | — | — | not measured | 0 | out of the harness's scope so far |\n");
-        s.append("| signal server, 10,000 WebSocket clients | — | not measured yet | — | — | — | not measured | 0 | out of the "
-                + "harness's scope so far |\n");
         s.append("\n<details><summary>harness log</summary>\n\n```\n");
         log.forEach(l -> s.append(l).append('\n'));
         s.append("```\n</details>\n");

@@ -45,6 +45,20 @@ final class Node implements AutoCloseable {
 
     /** Writes etc/<pid>.cfg before the first start (the node copies the rest of etc/ from the distribution). */
     Node configure(String pid, String text) throws IOException {
+        Path etc = etc();
+        Files.writeString(etc.resolve(pid + ".cfg"), "# written by the benchmark harness\n" + text + "\n");
+        return this;
+    }
+
+    /** Appends lines to a file of the node's etc/ before the first start (e.g. a logger in org.ops4j.pax.logging.cfg). */
+    Node appendEtc(String file, String text) throws IOException {
+        Files.writeString(etc().resolve(file), "\n# added by the benchmark harness\n" + text + "\n",
+                java.nio.file.StandardOpenOption.APPEND);
+        return this;
+    }
+
+    /** The node's own etc/, copied from the distribution if the node never started. */
+    private Path etc() throws IOException {
         Path etc = data.resolve("etc");
         if (!Files.isDirectory(etc)) {
             Files.createDirectories(data, java.nio.file.attribute.PosixFilePermissions
@@ -61,8 +75,7 @@ final class Node implements AutoCloseable {
                 }
             }
         }
-        Files.writeString(etc.resolve(pid + ".cfg"), "# written by the benchmark harness\n" + text + "\n");
-        return this;
+        return etc;
     }
 
     Node noWebrtc() throws IOException {
@@ -124,6 +137,33 @@ final class Node implements AutoCloseable {
     void stop() {
         Procs.killTree(process, 30);
         process = null;
+    }
+
+    /**
+     * Runs one Karaf shell command as admin through bin/client over SSH (as an admin does), with
+     * bounded waits; returns its exit code and output.
+     */
+    ClientResult client(String command) throws IOException, InterruptedException {
+        ProcessBuilder pb = new ProcessBuilder("timeout", "60", assembly.resolve("bin/client").toString(), "-a",
+                Integer.toString(sshPort), "-h", "127.0.0.1", "-u", "admin", "-p", PASSWORD, "-b", "-r", "3", "-d", "1");
+        pb.environment().put("SOVER_DATA", data.toString());
+        pb.environment().put("SOVER_SSH_PORT", Integer.toString(sshPort));
+        pb.redirectErrorStream(true);
+        Process p = Procs.start(pb);
+        try {
+            p.getOutputStream().write((command + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            p.getOutputStream().close();
+            String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            if (!p.waitFor(70, java.util.concurrent.TimeUnit.SECONDS)) {
+                throw new IllegalStateException("bin/client '" + command + "' did not end");
+            }
+            return new ClientResult(p.exitValue(), out);
+        } finally {
+            Procs.killTree(p, 1);
+        }
+    }
+
+    record ClientResult(int exitCode, String output) {
     }
 
     /** True if the node's console or Karaf log mentions an OutOfMemoryError. */
