@@ -156,6 +156,7 @@ public final class Harness {
                     String msg = r + " run " + i + " failed: " + e;
                     say(msg);
                     firstRowOf(r).errors.add(msg);
+                    keepLogs(r + "-" + i);
                 } finally {
                     Procs.deleteTree(work);
                     Files.createDirectories(work);
@@ -166,6 +167,22 @@ public final class Harness {
         write();
         Procs.deleteTree(work);
         say("wrote " + out);
+    }
+
+    /** Copies the consoles and logs of a failed run's processes to bench/target/failed-logs/ before its work is deleted. */
+    void keepLogs(String what) {
+        Path to = bench.resolve("target/failed-logs").resolve(runId + "-" + what);
+        try (java.util.stream.Stream<Path> s = Files.walk(work)) {
+            for (Path f : (Iterable<Path>) s.filter(p -> Files.isRegularFile(p)
+                    && (p.toString().endsWith(".out") || p.toString().endsWith(".log")))::iterator) {
+                Path target = to.resolve(work.relativize(f).toString());
+                Files.createDirectories(target.getParent());
+                Files.copy(f, target, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            }
+            say("kept the logs of the failed run in " + bench.relativize(to));
+        } catch (IOException | RuntimeException e) {
+            say("could not keep the logs of the failed run: " + e);
+        }
     }
 
     /** The --rows name that measures a table row. */
@@ -414,6 +431,9 @@ public final class Harness {
                 last = apiA.uploadMultipart(album, f, "image/jpeg");
             }
             int n = big.files().size();
+            // A's upload (1 GB) is still being written back: B's writes would queue behind it, and
+            // Syncthing's B (below) starts from a quiet disk
+            Procs.syncDisks();
             long t0 = System.nanoTime();
             HttpResponse<String> line = apiA.postJson("/v1/peers/pairing", "{\"role\":\"full\"}");
             Api.check(line, 201, "pairing line");
@@ -489,6 +509,7 @@ public final class Harness {
                 }
                 Thread.sleep(100);
             }
+            Procs.syncDisks();
             b.start();
             deadline = b.startedNanos + TimeUnit.SECONDS.toNanos(900);
             while (!b.complete(data.files().size(), data.bytes())) {

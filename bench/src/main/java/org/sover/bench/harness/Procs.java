@@ -79,6 +79,18 @@ final class Procs {
         return -1;
     }
 
+    /**
+     * Writes every dirty page to disk ({@code sync}, at most 120 s), so a timed phase does not
+     * start while the kernel is still writing back what the untimed setup just wrote.
+     */
+    static void syncDisks() throws IOException, InterruptedException {
+        Process p = new ProcessBuilder("sync").redirectErrorStream(true).start();
+        if (!p.waitFor(120, java.util.concurrent.TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            throw new IOException("sync did not finish within 120 s");
+        }
+    }
+
     static int freePort() throws IOException {
         try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             return s.getLocalPort();

@@ -235,6 +235,7 @@ final class WebRtcRows {
             double cpuB0 = cpuSeconds(pidB);
             double turn0 = turn.cpuSeconds();
             long[] udp0 = udp();
+            Procs.syncDisks(); // A's upload written back first, as in the replication row
             h.say("webrtc-" + (relay ? "relay" : "direct") + ": pairing (timing starts)");
             long t0 = System.nanoTime();
             HttpResponse<String> line = apiA.postJson("/v1/peers/pairing", "{\"role\":\"full\"}");
