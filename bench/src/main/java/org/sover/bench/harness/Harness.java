@@ -419,10 +419,7 @@ public final class Harness {
         double sover;
         try (Node a = new Node(assembly, work, "rep-a"); Node b = new Node(assembly, work, "rep-b")) {
             a.noWebrtc();
-            a.start();
-            b.start();
-            a.awaitHealthy(180);
-            b.awaitHealthy(180);
+            Node.startHealthy(a, b);
             Api apiA = a.admin();
             Api apiB = b.admin();
             String album = apiA.createAlbum("bench replication");
@@ -547,10 +544,7 @@ public final class Harness {
         warmCache(small.files());
         try (Node a = new Node(assembly, work, "cu-a"); Node b = new Node(assembly, work, "cu-b")) {
             a.noWebrtc();
-            a.start();
-            b.start();
-            a.awaitHealthy(180);
-            b.awaitHealthy(180);
+            Node.startHealthy(a, b);
             Api apiA = a.admin();
             Api apiB = b.admin();
             HttpResponse<String> line = apiA.postJson("/v1/peers/pairing", "{\"role\":\"full\"}");

@@ -98,6 +98,16 @@ final class Node implements AutoCloseable {
         return this;
     }
 
+    /** Starts the nodes together (they boot in parallel), then waits until each is healthy (180 s each at most). */
+    static void startHealthy(Node... nodes) throws IOException, InterruptedException {
+        for (Node n : nodes) {
+            n.start();
+        }
+        for (Node n : nodes) {
+            n.awaitHealthy(180);
+        }
+    }
+
     /** Polls /v1/health every 50 ms until it answers 200 UP; returns seconds since start(). */
     double awaitHealthy(int timeoutSeconds) throws IOException, InterruptedException {
         Api api = new Api(httpPort);

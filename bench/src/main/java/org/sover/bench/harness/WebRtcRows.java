@@ -203,10 +203,7 @@ final class WebRtcRows {
             throws Exception {
         DataGen.DataSet data = h.big;
         {
-            a.start();
-            b.start();
-            a.awaitHealthy(180);
-            b.awaitHealthy(180);
+            Node.startHealthy(a, b);
             Api apiA = a.admin();
             Api apiB = b.admin();
             // A's HTTP blob transport stopped: blobs can only go over WebRTC (metadata still over HTTP)
