@@ -22,23 +22,25 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
-import dev.onvoid.webrtc.RTCDataChannelState;
 
 /**
- * The receiving end of one {@code blob:<id>} data channel: a header frame with the signed
- * manifest ({@link NodeProtocol}), then the ciphertext in binary frames, fed through a queue into
- * the shared {@link BlobReceiver} on a worker thread. The receiver grants credit every
- * {@link #CREDIT_STEP} bytes it consumed, and the sender never runs more than
- * {@link OutgoingBlob#WINDOW} ahead, so the queue stays bounded although a native callback may
- * never block. Ends with an {@code ack} or {@code error} frame.
+ * One blob arriving on a lane ({@link ReceiveLane}): after the header frame with the signed
+ * manifest ({@link NodeProtocol}) it answers {@code ready} at once, then the ciphertext in binary
+ * frames is fed through a queue into the shared {@link BlobReceiver} on a worker thread. It
+ * grants credit every {@link #CREDIT_STEP} bytes consumed, and the sender never runs more than
+ * {@link SendLane#WINDOW} ahead, so the queue stays bounded although a native callback may never
+ * block. Ends with an {@code ack} or {@code error} frame.
  */
-final class IncomingBlob extends ChannelObserver {
+final class IncomingBlob {
     private static final Logger LOG = LoggerFactory.getLogger(IncomingBlob.class);
     private static final ObjectMapper JSON = new ObjectMapper();
     static final int CREDIT_STEP = 4 * 1024 * 1024;
     private static final byte[] END = new byte[0];
+    private static final String READY = "{\"type\":\"ready\"}";
 
     private final String senderNodeId;
+    private final BlobChannel channel;
+    private final Executor work;
     private final BlobReceiver receiver;
     private final long readTimeoutMillis;
     private final LongConsumer bytesReceived;
@@ -49,12 +51,13 @@ final class IncomingBlob extends ChannelObserver {
     private volatile boolean done;
 
     /**
-     * @param finished called once the answer is sent or the transfer is dead (the owner disposes the channel)
+     * @param finished called once, when the answer is sent or the transfer is dead
      */
-    IncomingBlob(String senderNodeId, BlobReceiver receiver, Executor work, long readTimeoutMillis,
-            LongConsumer bytesReceived, Runnable finished) {
-        super("node " + senderNodeId, work);
+    IncomingBlob(String senderNodeId, BlobChannel channel, BlobReceiver receiver, Executor work,
+            long readTimeoutMillis, LongConsumer bytesReceived, Runnable finished) {
         this.senderNodeId = senderNodeId;
+        this.channel = channel;
+        this.work = work;
         this.receiver = receiver;
         this.readTimeoutMillis = readTimeoutMillis;
         this.bytesReceived = bytesReceived;
@@ -65,34 +68,17 @@ final class IncomingBlob extends ChannelObserver {
         return done;
     }
 
-    // Native callbacks: copy, enqueue, return. Nothing here blocks or throws.
+    // Called on the native thread: copy, enqueue, return. Nothing here blocks or throws.
 
-    @Override
+    /** A frame after the header; text frames have no meaning here and are ignored. */
     void received(byte[] bytes, boolean binary) {
-        if (done) {
-            return; // already answered (e.g. the blob was here): drop the rest
-        }
-        if (binary) {
+        if (!done && binary) {
             queue.offer(bytes);
-        } else if (pipe == null) {
-            start(new String(bytes, StandardCharsets.UTF_8));
-        }
-    }
-
-    @Override
-    void checkState() {
-        checkClosed();
-    }
-
-    private void checkClosed() {
-        BlobChannel ch = channel;
-        if (ch != null && ch.state() == RTCDataChannelState.CLOSED && !done) {
-            abort(new IOException("node " + senderNodeId + " closed the data channel before the blob was complete"));
         }
     }
 
     /** Ends the transfer (channel closed, connection torn down, node stopping): the reader sees the failure. */
-    void abort(IOException reason) {
+    synchronized void abort(IOException reason) {
         abort = reason;
         queue.offer(END);
         if (pipe == null && !done) {
@@ -101,7 +87,11 @@ final class IncomingBlob extends ChannelObserver {
         }
     }
 
-    private void start(String headerText) {
+    /** The header frame: confirms it, then reads the blob on a worker thread. */
+    synchronized void start(String headerText) {
+        if (done) {
+            return; // aborted before it began
+        }
         BlobRecord record;
         try {
             JsonNode header = JSON.readTree(headerText);
@@ -119,6 +109,7 @@ final class IncomingBlob extends ChannelObserver {
         work.execute(() -> {
             ObjectNode reply;
             try {
+                channel.sendText(READY);
                 Delivery d = receiver.receive(senderNodeId, record, p);
                 reply = JSON.createObjectNode().put("type", "ack").put("blobId", d.blobId()).put("size", d.size())
                         .put("sha256", d.cipherSha256());
@@ -144,9 +135,8 @@ final class IncomingBlob extends ChannelObserver {
         done = true;
         queue.clear();
         try {
-            BlobChannel ch = channel;
-            if (ch != null && abort == null) {
-                ch.sendText(reply.toString());
+            if (abort == null) {
+                channel.sendText(reply.toString());
             }
         } catch (IOException e) {
             LOG.debug("could not answer node {}: {}", senderNodeId, e.getMessage());
@@ -205,10 +195,7 @@ final class IncomingBlob extends ChannelObserver {
             consumed += n;
             if (consumed - credited >= CREDIT_STEP && consumed < size) {
                 credited = consumed;
-                BlobChannel ch = channel;
-                if (ch != null) {
-                    ch.sendText("{\"type\":\"credit\",\"consumed\":" + consumed + "}");
-                }
+                channel.sendText("{\"type\":\"credit\",\"consumed\":" + consumed + "}");
             }
             return n;
         }

@@ -2,10 +2,12 @@ package org.sover.transport.webrtc.internal;
 
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Deque;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -35,6 +37,10 @@ final class PeerSession {
     final AtomicLong bytesSent = new AtomicLong();
     final AtomicLong bytesReceived = new AtomicLong();
     final AtomicInteger activeTransfers = new AtomicInteger();
+    /** Blob lanes this node opened to the peer plus those the peer opened here, over all connections. */
+    final AtomicInteger lanesOpened = new AtomicInteger();
+    /** Lanes given up because the peer did not confirm a header in time. */
+    final AtomicInteger lanesLost = new AtomicInteger();
     volatile long lastActivityNanos = System.nanoTime();
 
     PeerSession(String nodeId) {
@@ -59,6 +65,8 @@ final class PeerSession {
         final Role role;
         RTCPeerConnection pc;
         final Set<BlobChannel> channels = ConcurrentHashMap.newKeySet();
+        /** Blob lanes this node opened that no sender uses right now (also in {@link #channels}). */
+        final Deque<SendLane> idleLanes = new ConcurrentLinkedDeque<>();
         /** Run at teardown: abort the transfers on this connection. */
         final Set<Runnable> onClose = ConcurrentHashMap.newKeySet();
         /** control: candidates that arrived before the remote description. */

@@ -150,7 +150,7 @@ final class Tunnel {
                 r.headers().forEach(headers::put);
                 ch.sendText(head.toString());
                 for (int off = 0; off < r.body().length; off += BlobChannel.MAX_MESSAGE) {
-                    while (ch.bufferedAmount() >= OutgoingBlob.HIGH_WATER) {
+                    while (ch.bufferedAmount() >= SendLane.HIGH_WATER) {
                         LockSupport.parkNanos(1_000_000);
                     }
                     int end = Math.min(r.body().length, off + BlobChannel.MAX_MESSAGE);

@@ -91,7 +91,10 @@ public final class WebRtcTransport implements Transport, PeerLinks, NodeTunnel {
     private static final Logger LOG = LoggerFactory.getLogger(WebRtcTransport.class);
     /** The slowest link we wait for before calling a transfer dead: 1 MB/s, plus a minute (as HTTP). */
     private static final long MIN_BYTES_PER_SECOND = 1_000_000;
-    private static final String BLOB_LABEL = "blob:";
+    /** Long-lived data channels that carry blobs one after another ({@link SendLane}). */
+    private static final String LANE_LABEL = "blobs:";
+    /** How long a receiver has to confirm a blob header before the lane counts as lost. */
+    private static final long READY_TIMEOUT_NANOS = TimeUnit.SECONDS.toNanos(10);
     private static final String CONTROL_LABEL = "sover";
     private static final SecureRandom RANDOM = new SecureRandom();
 
@@ -111,6 +114,14 @@ public final class WebRtcTransport implements Transport, PeerLinks, NodeTunnel {
             policyOption = ReferencePolicyOption.GREEDY)
     volatile NodeRequestHandler nodeApi;
     private final java.util.concurrent.atomic.AtomicLong calls = new java.util.concurrent.atomic.AtomicLong();
+    private final java.util.concurrent.atomic.AtomicLong lanes = new java.util.concurrent.atomic.AtomicLong();
+    /** Tests shorten it. */
+    volatile long readyTimeoutNanos = READY_TIMEOUT_NANOS;
+    /**
+     * Tests only: incoming channels whose label it accepts get no observer, as when libwebrtc
+     * never announces a channel to this side.
+     */
+    volatile java.util.function.Predicate<String> loseIncoming = label -> false;
 
     private final Map<String, PeerSession> sessions = new ConcurrentHashMap<>();
     private final ExecutorService control;
@@ -286,34 +297,54 @@ public final class WebRtcTransport implements Transport, PeerLinks, NodeTunnel {
             Thread.currentThread().interrupt();
             throw new TransferException("interrupted (the node is stopping)");
         }
-        OutgoingBlob out = new OutgoingBlob(peer.name(), work);
-        BlobChannel channel = openChannel(c, BLOB_LABEL + blob.id(), out);
-        if (channel == null) {
+        for (int tries = 1;; tries++) {
+            try {
+                return sendOnLane(s, c, peer, blob, cfg, connectDeadline);
+            } catch (SendLane.LaneLostException e) {
+                s.lanesLost.incrementAndGet();
+                if (tries == 2) {
+                    throw new TransferException("sending blob " + blob.id() + " to " + peer.name()
+                            + " over WebRTC failed: " + e.getMessage() + " (twice, on two data channels)", s.path, e);
+                }
+                LOG.info("WebRTC: {}; closed that data channel, trying a new one", e.getMessage());
+            }
+        }
+    }
+
+    /** One try on one lane: an idle one of the connection, or a new one when all are busy. */
+    private Delivery sendOnLane(PeerSession s, Connection c, Peer peer, BlobRecord blob, WebRtcConfig cfg,
+            long connectDeadline) throws TransferException, SendLane.LaneLostException {
+        SendLane lane = takeLane(s, c, peer.name());
+        if (lane == null) {
             throw new TransferException("the WebRTC connection to " + peer.name() + " closed before the blob could start",
                     s.path, null);
         }
-        Runnable abort = () -> out.reply().completeExceptionally(
-                new IllegalStateException("the WebRTC connection to " + peer.name() + " closed"));
+        SendLane.Exchange exchange = lane.begin();
+        Runnable abort = () -> exchange.fail(new IOException("the WebRTC connection to " + peer.name() + " closed"));
         c.onClose.add(abort);
+        boolean clean = false;
         try {
             try {
-                out.opened().get(Math.max(1_000_000_000L, connectDeadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+                lane.opened().get(Math.max(1_000_000_000L, connectDeadline - System.nanoTime()), TimeUnit.NANOSECONDS);
             } catch (TimeoutException e) {
                 throw new TransferException("the data channel to " + peer.name() + " did not open within "
                         + cfg.connectTimeoutSeconds() + " s", s.path, null);
             }
             long size = blob.manifest().cipherSize();
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60 + size / MIN_BYTES_PER_SECOND);
+            long readyDeadline = System.nanoTime() + readyTimeoutNanos;
             try (InputStream in = bandwidth.wrap(blobs.open(blob.id()))) {
-                out.sendBytes(blob, in, deadline);
+                lane.sendBytes(exchange, blob, in, deadline, readyDeadline);
             }
+            lane.awaitReady(exchange, blob, readyDeadline);
             JsonNode reply;
             try {
-                reply = out.reply().get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+                reply = exchange.reply().get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
             } catch (TimeoutException e) {
                 throw new TransferException(peer.name() + " did not acknowledge blob " + blob.id() + " over WebRTC in time",
                         s.path, null);
             }
+            clean = true;
             String path = refreshPath(s, c);
             if ("error".equals(reply.path("type").asText())) {
                 throw new TransferException(peer.name() + " refused the blob: " + reply.path("status").asInt() + " "
@@ -322,6 +353,8 @@ public final class WebRtcTransport implements Transport, PeerLinks, NodeTunnel {
             s.bytesSent.addAndGet(size);
             return new Delivery(reply.path("blobId").asText(), reply.path("size").asLong(-1),
                     reply.path("sha256").asText(), path);
+        } catch (SendLane.LaneLostException e) {
+            throw e;
         } catch (IOException e) {
             throw new TransferException("sending blob " + blob.id() + " to " + peer.name() + " over WebRTC failed: "
                     + e.getMessage(), s.path, e);
@@ -333,8 +366,46 @@ public final class WebRtcTransport implements Transport, PeerLinks, NodeTunnel {
             throw new TransferException("interrupted (the node is stopping)", s.path, e);
         } finally {
             c.onClose.remove(abort);
-            c.channels.remove(channel);
-            channel.dispose();
+            if (clean) {
+                releaseLane(c, lane);
+            } else {
+                closeLane(c, lane);
+            }
+        }
+    }
+
+    /** An idle lane of the connection that is still open, or a new one; null when the connection is closing. */
+    private SendLane takeLane(PeerSession s, Connection c, String peerName) {
+        for (SendLane idle; (idle = c.idleLanes.poll()) != null;) {
+            if (idle.usable()) {
+                return idle;
+            }
+            closeLane(c, idle);
+        }
+        SendLane lane = new SendLane(peerName, work);
+        if (openChannel(c, LANE_LABEL + lanes.incrementAndGet(), lane) == null) {
+            return null;
+        }
+        s.lanesOpened.incrementAndGet();
+        return lane;
+    }
+
+    /** After a clean exchange (an answer came, nothing is in flight that the receiver would not drop). */
+    private void releaseLane(Connection c, SendLane lane) {
+        synchronized (c) {
+            if (!c.closed) {
+                c.idleLanes.push(lane);
+                return;
+            }
+        }
+        closeLane(c, lane);
+    }
+
+    private static void closeLane(Connection c, SendLane lane) {
+        BlobChannel ch = lane.channel;
+        if (ch != null) {
+            c.channels.remove(ch);
+            ch.dispose();
         }
     }
 
@@ -385,6 +456,11 @@ public final class WebRtcTransport implements Transport, PeerLinks, NodeTunnel {
             Thread.currentThread().interrupt();
             throw new java.io.InterruptedIOException("interrupted (the node is stopping)");
         }
+    }
+
+    /** Tests: what this node knows of its link to one peer. */
+    PeerSession session(String nodeId) {
+        return sessions.get(nodeId);
     }
 
     @Override
@@ -1052,15 +1128,25 @@ public final class WebRtcTransport implements Transport, PeerLinks, NodeTunnel {
                 String label = dc.getLabel();
                 LOG.debug("data channel {} from {}", label, s.nodeId);
                 BlobChannel ch = new BlobChannel(dc, label);
-                if (label != null && label.startsWith(BLOB_LABEL)) {
-                    s.activeTransfers.incrementAndGet();
-                    s.touch();
+                if (label != null && loseIncoming.test(label)) {
+                    LOG.debug("test: losing data channel {}", label);
+                } else if (label != null && label.startsWith(LANE_LABEL)) {
+                    s.lanesOpened.incrementAndGet();
                     long readTimeout = TimeUnit.SECONDS.toMillis(Math.max(30, 4L * config.connectTimeoutSeconds()));
-                    IncomingBlob incoming = new IncomingBlob(s.nodeId, receiver, work, readTimeout,
-                            s.bytesReceived::addAndGet, () -> finishedIncoming(ch));
-                    incoming.attach(ch);
-                    dc.registerObserver(incoming);
-                    c.onClose.add(() -> incoming.abort(new IOException("the WebRTC connection to " + s.peerName + " closed")));
+                    ReceiveLane lane = new ReceiveLane(s.nodeId, receiver, work, readTimeout, s.bytesReceived::addAndGet,
+                            () -> {
+                                s.activeTransfers.incrementAndGet();
+                                s.touch();
+                            }, () -> {
+                                s.activeTransfers.decrementAndGet();
+                                s.touch();
+                            }, () -> onControl(() -> {
+                                c.channels.remove(ch);
+                                ch.dispose();
+                            }));
+                    lane.attach(ch);
+                    dc.registerObserver(lane);
+                    c.onClose.add(() -> lane.end(new IOException("the WebRTC connection to " + s.peerName + " closed")));
                 } else if (label != null && label.startsWith(Tunnel.LABEL)) {
                     Tunnel.Serve serve = new Tunnel.Serve(s.nodeId, nodeApi, work, () -> finishedServing(ch));
                     serve.attach(ch);
@@ -1076,12 +1162,6 @@ public final class WebRtcTransport implements Transport, PeerLinks, NodeTunnel {
         }
 
         private void finishedServing(BlobChannel ch) {
-            s.touch();
-            disposeSoon(ch);
-        }
-
-        private void finishedIncoming(BlobChannel ch) {
-            s.activeTransfers.decrementAndGet();
             s.touch();
             disposeSoon(ch);
         }

@@ -159,6 +159,71 @@ public class WebRtcTransportTest {
         }
     }
 
+    /** Blobs go one after another on a few long-lived channels, not one channel each. */
+    @Test
+    public void blobsShareAFewLongLivedChannels() throws Exception {
+        start(Map.of());
+        for (int i = 0; i < 30; i++) {
+            byte[] blob = random(64 * 1024 + i * 1000);
+            assertDelivered(blob, a.sendTo(b, blob), "host");
+        }
+        assertEquals("one lane for one sender at a time", 1, a.transport.session(b.id).lanesOpened.get());
+        ExecutorService pool = Executors.newFixedThreadPool(4);
+        try {
+            List<Future<?>> senders = new ArrayList<>();
+            for (int t = 0; t < 4; t++) {
+                int base = 100 + t * 10;
+                senders.add(pool.submit(() -> {
+                    for (int i = 0; i < 10; i++) {
+                        byte[] blob = random((base + i) * 1000);
+                        assertDelivered(blob, a.sendTo(b, blob), "host");
+                    }
+                    return null;
+                }));
+            }
+            for (Future<?> f : senders) {
+                f.get(60, TimeUnit.SECONDS);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        int opened = a.transport.session(b.id).lanesOpened.get();
+        assertTrue("70 blobs, 4 senders at most at once: " + opened + " lanes", opened <= 4);
+        assertEquals(opened, b.transport.session(a.id).lanesOpened.get());
+        assertEquals(0, a.transport.session(b.id).lanesLost.get());
+    }
+
+    /** The receiver answers before the end (here: refuses); the frames still in flight must not spill into the next blob. */
+    @Test
+    public void aBlobAnsweredEarlyLeavesTheLaneUsable() throws Exception {
+        start(Map.of());
+        b.refuseAbove = 10 * 1024 * 1024;
+        try {
+            // Refused after 6 MiB read, while the sender is still well inside its 16 MiB window.
+            a.sendTo(b, random(40 * 1024 * 1024));
+            fail("B refuses blobs above 10 MiB");
+        } catch (TransferException e) {
+            assertTrue(e.getMessage(), e.getMessage().contains("413 too_large"));
+        }
+        byte[] next = random(3 * 1024 * 1024);
+        assertDelivered(next, a.sendTo(b, next), "host");
+        assertEquals("the refused blob's lane carried the next one", 1, a.transport.session(b.id).lanesOpened.get());
+    }
+
+    /** libwebrtc sometimes never announces a new channel to the other side: the sender notices and uses another. */
+    @Test
+    public void aChannelTheReceiverNeverSawIsReplaced() throws Exception {
+        start(Map.of());
+        java.util.concurrent.atomic.AtomicBoolean lostOne = new java.util.concurrent.atomic.AtomicBoolean();
+        b.transport.loseIncoming = label -> label.startsWith("blobs:") && lostOne.compareAndSet(false, true);
+        a.transport.readyTimeoutNanos = TimeUnit.SECONDS.toNanos(2);
+        byte[] blob = random(3 * 1024 * 1024);
+        assertDelivered(blob, a.sendTo(b, blob), "host");
+        assertTrue(lostOne.get());
+        assertEquals(1, a.transport.session(b.id).lanesLost.get());
+        assertEquals(2, a.transport.session(b.id).lanesOpened.get());
+    }
+
     @Test
     public void alteredFingerprintFailsTheSendWithTheSignatureReason() throws Exception {
         hub.rewrite = payload -> {
@@ -393,6 +458,8 @@ public class WebRtcTransportTest {
         final Map<String, byte[]> stored = new ConcurrentHashMap<>();
         final Map<String, byte[]> received = new ConcurrentHashMap<>();
         final List<String> notes = new CopyOnWriteArrayList<>();
+        /** Blobs larger than this are refused after 6 MiB of them were read. */
+        volatile long refuseAbove = Long.MAX_VALUE;
         WebRtcTransport transport;
 
         Node(String name) throws Exception {
@@ -502,6 +569,11 @@ public class WebRtcTransportTest {
                 public Delivery receive(String sender, BlobRecord record, InputStream ciphertext)
                         throws BlobRejectedException, IOException {
                     assertTrue(pinned.containsKey(sender));
+                    if (record.manifest().cipherSize() > refuseAbove) {
+                        ciphertext.readNBytes(6 * 1024 * 1024);
+                        throw new BlobRejectedException(413, "too_large", "this node takes blobs up to " + refuseAbove
+                                + " bytes");
+                    }
                     byte[] data = ciphertext.readAllBytes();
                     String hash;
                     try {
