@@ -14,6 +14,8 @@ import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.regex.Pattern;
 
 import org.osgi.service.component.annotations.Activate;
@@ -53,6 +55,8 @@ public final class FileBlobStore implements BlobStore {
     private final Object[] commitLocks = new Object[64];
     // BlobStore.lockOf: striped, so unrelated blobs never wait for each other.
     private final java.util.concurrent.locks.ReentrantLock[] blobLocks = new java.util.concurrent.locks.ReentrantLock[64];
+    // Shard directories created by this process whose parent has not been synced since (a few at most).
+    private final java.util.Set<Path> unsyncedDirectories = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     @Activate
     public FileBlobStore(StorageConfig config) {
@@ -149,10 +153,18 @@ public final class FileBlobStore implements BlobStore {
                 return false;
             }
             Path shard = target.getParent();
-            ensureDirectory(shard);
+            List<Path> created = new ArrayList<>(2);
+            ensureDirectory(shard, created);
             Files.move(file, target, StandardCopyOption.ATOMIC_MOVE);
-            // The rename is durable only once the directory entry is on disk.
+            // The rename is durable only once the directory entry is on disk, and a new shard
+            // directory only once its parent's entry is. Synced after all changes and leaf first:
+            // on a journaling file system the first sync commits them all, and the others find
+            // nothing left to write (one journal commit per new blob instead of up to three).
             fsyncDirectory(shard);
+            for (Path dir : created) {
+                fsyncDirectory(dir.getParent());
+                unsyncedDirectories.remove(dir);
+            }
             return true;
         }
     }
@@ -173,17 +185,29 @@ public final class FileBlobStore implements BlobStore {
         }
     }
 
-    private void ensureDirectory(Path directory) throws IOException {
+    /**
+     * Creates the directory and missing parents; adds to {@code created}, deepest first, each one
+     * whose entry in its parent may not be on disk yet (also one another upload created moments
+     * ago and has not synced yet: this upload must not return before it is durable either).
+     */
+    private void ensureDirectory(Path directory, List<Path> created) throws IOException {
         if (Files.isDirectory(directory)) {
+            if (unsyncedDirectories.contains(directory)) {
+                created.add(0, directory);
+            }
             return;
         }
-        ensureDirectory(directory.getParent());
+        ensureDirectory(directory.getParent(), created);
+        unsyncedDirectories.add(directory); // before it exists, so a concurrent upload never misses it
         try {
             Files.createDirectory(directory);
-            fsyncDirectory(directory.getParent());
         } catch (FileAlreadyExistsException e) {
-            // Created concurrently for another blob of the same shard.
+            // Created concurrently for another blob of the same shard; synced below all the same.
+        } catch (IOException | RuntimeException e) {
+            unsyncedDirectories.remove(directory);
+            throw e;
         }
+        created.add(0, directory);
     }
 
     private static void fsyncDirectory(Path directory) throws IOException {
