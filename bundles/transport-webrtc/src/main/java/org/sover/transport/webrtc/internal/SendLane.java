@@ -147,10 +147,13 @@ final class SendLane extends ChannelEnd {
                     throw new InterruptedIOException("interrupted (the node is stopping)");
                 }
             }
-            byte[] chunk = ciphertext.readNBytes((int) Math.min(BlobChannel.MAX_MESSAGE, size - sent));
-            if (chunk.length == 0) {
-                throw new IOException("this node's copy of blob " + blob.id() + " ended after " + sent + " of " + size
-                        + " bytes");
+            // A fresh array per message (the send wraps the whole array); read straight into it
+            // (readNBytes(int) would gather 8 KiB pieces and copy them once more).
+            byte[] chunk = new byte[(int) Math.min(BlobChannel.MAX_MESSAGE, size - sent)];
+            int got = ciphertext.readNBytes(chunk, 0, chunk.length);
+            if (got < chunk.length) {
+                throw new IOException("this node's copy of blob " + blob.id() + " ended after " + (sent + got) + " of "
+                        + size + " bytes");
             }
             ch.sendBinary(chunk);
             sent += chunk.length;
