@@ -332,6 +332,13 @@ public final class Harness {
         return Double.NaN;
     }
 
+    /** Waits until the node made the thumbnails of its {@code n} uploads (the last step of ingest). */
+    static void awaitIngested(Node node, int n) throws IOException, InterruptedException {
+        if (Double.isNaN(awaitThumbnails(node, n, System.nanoTime()))) {
+            throw new IllegalStateException("node " + node.data + " did not make the thumbnails of its " + n + " uploads in 300 s");
+        }
+    }
+
     static void warmCache(List<Path> files) throws IOException {
         byte[] buf = new byte[1 << 20];
         for (Path f : files) {
@@ -428,6 +435,9 @@ public final class Harness {
                 last = apiA.uploadMultipart(album, f, "image/jpeg");
             }
             int n = big.files().size();
+            // A has finished ingesting (its background thumbnails are made), as Syncthing's A has
+            // finished its scan; otherwise the timed phase would share the CPU with upload work.
+            awaitIngested(a, n);
             // A's upload (1 GB) is still being written back: B's writes would queue behind it, and
             // Syncthing's B (below) starts from a quiet disk
             Procs.syncDisks();

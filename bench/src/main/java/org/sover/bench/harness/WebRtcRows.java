@@ -226,6 +226,7 @@ final class WebRtcRows {
             h.say(String.format(Locale.ROOT, "webrtc-%s: %d files uploaded to A in %.1f s (not timed)", relay ? "relay"
                     : "direct", data.files().size(), (System.nanoTime() - u0) / 1e9));
             int n = data.files().size();
+            Harness.awaitIngested(a, n); // as in the replication row
             long pidA = a.javaPid();
             long pidB = b.javaPid();
             double cpuA0 = cpuSeconds(pidA);
