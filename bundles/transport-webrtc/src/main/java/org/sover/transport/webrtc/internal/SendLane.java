@@ -50,9 +50,16 @@ final class SendLane extends ChannelEnd {
     /** The header went unconfirmed: the other side never saw this lane (or stopped reading it). */
     static final class LaneLostException extends IOException {
         private static final long serialVersionUID = 1L;
+        private final transient SendLane lane;
 
-        LaneLostException(String message) {
+        LaneLostException(String message, SendLane lane) {
             super(message);
+            this.lane = lane;
+        }
+
+        /** Still open: closed only once its replacement exists, so the replacement gets another stream id. */
+        SendLane lane() {
+            return lane;
         }
     }
 
@@ -173,6 +180,6 @@ final class SendLane extends ChannelEnd {
 
     private LaneLostException lost(BlobRecord blob) {
         return new LaneLostException(peer + " did not confirm the header of blob " + blob.id() + " on data channel "
-                + channel.label());
+                + channel.label(), this);
     }
 }

@@ -297,24 +297,35 @@ public final class WebRtcTransport implements Transport, PeerLinks, NodeTunnel {
             Thread.currentThread().interrupt();
             throw new TransferException("interrupted (the node is stopping)");
         }
+        SendLane lost = null;
         for (int tries = 1;; tries++) {
             try {
-                return sendOnLane(s, c, peer, blob, cfg, connectDeadline);
+                return sendOnLane(s, c, peer, blob, cfg, connectDeadline, lost);
             } catch (SendLane.LaneLostException e) {
                 s.lanesLost.incrementAndGet();
+                lost = e.lane();
                 if (tries == 2) {
+                    closeLane(c, lost);
                     throw new TransferException("sending blob " + blob.id() + " to " + peer.name()
                             + " over WebRTC failed: " + e.getMessage() + " (twice, on two data channels)", s.path, e);
                 }
-                LOG.info("WebRTC: {}; closed that data channel, trying a new one", e.getMessage());
+                LOG.info("WebRTC: {}; trying a new data channel", e.getMessage());
             }
         }
     }
 
-    /** One try on one lane: an idle one of the connection, or a new one when all are busy. */
+    /**
+     * One try on one lane: an idle one of the connection, or a new one when all are busy.
+     *
+     * @param retire a lost lane, closed once this try's lane exists (so the new one cannot get its
+     *            stream id while that id is being reset, the very case in which channels get lost)
+     */
     private Delivery sendOnLane(PeerSession s, Connection c, Peer peer, BlobRecord blob, WebRtcConfig cfg,
-            long connectDeadline) throws TransferException, SendLane.LaneLostException {
+            long connectDeadline, SendLane retire) throws TransferException, SendLane.LaneLostException {
         SendLane lane = takeLane(s, c, peer.name());
+        if (retire != null) {
+            closeLane(c, retire);
+        }
         if (lane == null) {
             throw new TransferException("the WebRTC connection to " + peer.name() + " closed before the blob could start",
                     s.path, null);
@@ -323,6 +334,7 @@ public final class WebRtcTransport implements Transport, PeerLinks, NodeTunnel {
         Runnable abort = () -> exchange.fail(new IOException("the WebRTC connection to " + peer.name() + " closed"));
         c.onClose.add(abort);
         boolean clean = false;
+        boolean lost = false;
         try {
             try {
                 lane.opened().get(Math.max(1_000_000_000L, connectDeadline - System.nanoTime()), TimeUnit.NANOSECONDS);
@@ -354,6 +366,7 @@ public final class WebRtcTransport implements Transport, PeerLinks, NodeTunnel {
             return new Delivery(reply.path("blobId").asText(), reply.path("size").asLong(-1),
                     reply.path("sha256").asText(), path);
         } catch (SendLane.LaneLostException e) {
+            lost = true; // the caller closes it once the next lane exists
             throw e;
         } catch (IOException e) {
             throw new TransferException("sending blob " + blob.id() + " to " + peer.name() + " over WebRTC failed: "
@@ -368,7 +381,7 @@ public final class WebRtcTransport implements Transport, PeerLinks, NodeTunnel {
             c.onClose.remove(abort);
             if (clean) {
                 releaseLane(c, lane);
-            } else {
+            } else if (!lost) {
                 closeLane(c, lane);
             }
         }
