@@ -44,15 +44,19 @@ public class ReplicationWorkerChainTest {
 
     @Test
     public void aSenderLeasesTheNextJobItself() throws Exception {
-        for (int i = 0; i < 20; i++) {
-            pending.add(new Job("job-" + i, "blob-" + i, "photo-" + i, "peer-b", JobState.PENDING, 0, T, null, null,
-                    null, T, T, null, null));
-        }
         ReplicationWorker worker = new ReplicationWorker(queue(), peers(), repository(), blobs(),
                 proxy(ReplicationMonitor.class, (name, args) -> null),
                 TestConfigs.of(ReplicationConfig.class, Map.of("parallelTransfers", 1)));
         try {
             worker.addTransport(transport(), Map.of(Constants.SERVICE_ID, 1L));
+            // Due only now: the worker dispatches from its construction on, and a job leased before
+            // the transport was added fails ("no transport can reach"), which this queue does not take.
+            synchronized (pending) {
+                for (int i = 0; i < 20; i++) {
+                    pending.add(new Job("job-" + i, "blob-" + i, "photo-" + i, "peer-b", JobState.PENDING, 0, T, null,
+                            null, null, T, T, null, null));
+                }
+            }
             long deadline = System.nanoTime() + 20_000_000_000L;
             while (completed.size() < 20 && System.nanoTime() < deadline) {
                 Thread.sleep(10);
