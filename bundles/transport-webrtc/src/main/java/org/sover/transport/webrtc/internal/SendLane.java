@@ -39,9 +39,15 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 final class SendLane extends ChannelEnd {
     private static final ObjectMapper JSON = new ObjectMapper();
     static final long HIGH_WATER = 4L * 1024 * 1024;
-    static final long WINDOW = 16L * 1024 * 1024;
+    /**
+     * Bytes a sender may be ahead of the receiver's credit. The receiver may hold this much per
+     * lane in memory: 8 MiB × the default 8 transfers at once = 64 MiB at worst.
+     */
+    static final long WINDOW = 8L * 1024 * 1024;
 
     private volatile Exchange current;
+    /** A frame came after an answer, when the receiver owes nothing: the two ends are out of step. */
+    private volatile boolean outOfStep;
 
     SendLane(String peerName, Executor work) {
         super(peerName, work);
@@ -82,7 +88,7 @@ final class SendLane extends ChannelEnd {
     /** True while the lane can carry another blob. */
     boolean usable() {
         BlobChannel ch = channel;
-        return ch != null && ch.state() == dev.onvoid.webrtc.RTCDataChannelState.OPEN;
+        return !outOfStep && ch != null && ch.state() == dev.onvoid.webrtc.RTCDataChannelState.OPEN;
     }
 
     /**
@@ -99,6 +105,11 @@ final class SendLane extends ChannelEnd {
     void received(byte[] bytes, boolean binary) throws IOException {
         Exchange x = current;
         if (binary || x == null) {
+            return;
+        }
+        if (x.reply.isDone()) {
+            // The receiver sends nothing after its answer until the next header: not reused.
+            outOfStep = true;
             return;
         }
         JsonNode frame = JSON.readTree(new String(bytes, StandardCharsets.UTF_8));

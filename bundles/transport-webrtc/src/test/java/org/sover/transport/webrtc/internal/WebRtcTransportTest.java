@@ -199,7 +199,9 @@ public class WebRtcTransportTest {
         start(Map.of());
         b.refuseAbove = 10 * 1024 * 1024;
         try {
-            // Refused after 6 MiB read, while the sender is still well inside its 16 MiB window.
+            // Refused after 6 MiB read, while A is still sending. Should B take the frames still in
+            // flight for a header, its answers to them would put the lane out of step (A would not
+            // reuse it) or fail the next blob.
             a.sendTo(b, random(40 * 1024 * 1024));
             fail("B refuses blobs above 10 MiB");
         } catch (TransferException e) {
