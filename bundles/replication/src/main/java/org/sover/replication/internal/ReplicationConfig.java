@@ -21,7 +21,7 @@ public @interface ReplicationConfig {
     long pullIntervalSeconds() default 5;
 
     @AttributeDefinition(description = "How many blobs this node sends at the same time (to all peers together)")
-    int parallelTransfers() default 4;
+    int parallelTransfers() default 8;
 
     @AttributeDefinition(description = "How long one attempt may take before its job counts as abandoned, in seconds")
     long leaseSeconds() default 1800;

@@ -51,7 +51,7 @@ public final class SettingsStore {
             new Field("retry", "jitter", RETRY, Kind.DOUBLE, 0.2, 0, 1, ""),
             new Field("retry", "maxAttempts", RETRY, Kind.INT, 8, 1, 100, "attempts"),
             new Field("retry", "coolDownSeconds", RETRY, Kind.LONG, 21_600L, 0, 2_592_000, "seconds"),
-            new Field("replication", "parallelTransfers", REPLICATION, Kind.INT, 4, 1, 64, "transfers"),
+            new Field("replication", "parallelTransfers", REPLICATION, Kind.INT, 8, 1, 64, "transfers"),
             new Field("replication", "pullIntervalSeconds", REPLICATION, Kind.LONG, 5L, 1, 3600, "seconds"),
             new Field("replication", "maxSendKiBps", REPLICATION, Kind.LONG, 0L, 0, 10_000_000, "KiB/s"),
             new Field("replication", "maxReceiveKiBps", REPLICATION, Kind.LONG, 0L, 0, 10_000_000, "KiB/s"),
