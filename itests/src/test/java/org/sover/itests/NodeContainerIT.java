@@ -318,7 +318,9 @@ public class NodeContainerIT {
             }
         });
         hammer.start();
+        awaitCount(requests, 5); // the API is being asked before the first change
         String album = Http.json(http.postJson("/v1/albums", "{\"name\":\"Config\"}")).get("id").asText();
+        int before = requests.get();
         byte[] big = TestImages.noisyJpeg(200, 200, 13);
         org.osgi.service.cm.Configuration vault = configAdmin.getConfiguration("org.sover.vault", "?");
         Dictionary<String, Object> props = new Hashtable<>();
@@ -330,10 +332,23 @@ public class NodeContainerIT {
         // and the same bytes again would rightly answer 200 (already in the album).
         byte[] other = TestImages.noisyJpeg(200, 200, 14);
         awaitStatus(() -> http.upload(album, "other.jpg", "image/jpeg", other, "cfg-2"), 201);
+        int during = requests.get() - before;
+        // The changes may take only a fraction of a second: a few more requests after them, as
+        // components may still be coming back.
+        awaitCount(requests, requests.get() + 10);
         running.set(false);
         hammer.join(30_000);
-        assertTrue("the API answered meanwhile: " + requests.get(), requests.get() > 10);
+        assertTrue("the API answered while the configuration changed: " + during, during > 0);
         assertTrue("requests failed while the configuration changed: " + failures, failures.isEmpty());
+    }
+
+    private static void awaitCount(java.util.concurrent.atomic.AtomicInteger count, int atLeast)
+            throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (count.get() < atLeast) {
+            assertTrue("only " + count.get() + " requests of " + atLeast + " in 30 s", System.nanoTime() < deadline);
+            Thread.sleep(5);
+        }
     }
 
     /** Configuration is applied asynchronously: retry the call until it answers {@code status}. */
