@@ -56,7 +56,9 @@ public final class FileBlobStore implements BlobStore {
     // BlobStore.lockOf: striped, so unrelated blobs never wait for each other.
     private final java.util.concurrent.locks.ReentrantLock[] blobLocks = new java.util.concurrent.locks.ReentrantLock[64];
     // Shard directories created by this process whose parent has not been synced since (a few at most).
-    private final java.util.Set<Path> unsyncedDirectories = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    final java.util.Set<Path> unsyncedDirectories = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    /** Tests: told of every directory a commit synced. */
+    volatile java.util.function.Consumer<Path> directorySynced = directory -> { };
 
     @Activate
     public FileBlobStore(StorageConfig config) {
@@ -160,9 +162,9 @@ public final class FileBlobStore implements BlobStore {
             // directory only once its parent's entry is. Synced after all changes and leaf first:
             // on a journaling file system the first sync commits them all, and the others find
             // nothing left to write (one journal commit per new blob instead of up to three).
-            fsyncDirectory(shard);
+            syncDirectory(shard);
             for (Path dir : created) {
-                fsyncDirectory(dir.getParent());
+                syncDirectory(dir.getParent());
                 unsyncedDirectories.remove(dir);
             }
             return true;
@@ -187,27 +189,30 @@ public final class FileBlobStore implements BlobStore {
 
     /**
      * Creates the directory and missing parents; adds to {@code created}, deepest first, each one
-     * whose entry in its parent may not be on disk yet (also one another upload created moments
-     * ago and has not synced yet: this upload must not return before it is durable either).
+     * whose entry in its parent may not be on disk yet: those it created, and those another upload
+     * created moments ago and has not synced yet (this upload must not return before they are
+     * durable either), at every level.
      */
     private void ensureDirectory(Path directory, List<Path> created) throws IOException {
-        if (Files.isDirectory(directory)) {
-            if (unsyncedDirectories.contains(directory)) {
-                created.add(0, directory);
-            }
-            return;
+        if (Files.isDirectory(directory) && !unsyncedDirectories.contains(directory)) {
+            return; // exists, and its entry in its parent is on disk
         }
         ensureDirectory(directory.getParent(), created);
         unsyncedDirectories.add(directory); // before it exists, so a concurrent upload never misses it
         try {
             Files.createDirectory(directory);
         } catch (FileAlreadyExistsException e) {
-            // Created concurrently for another blob of the same shard; synced below all the same.
+            // Created by another upload; synced by it, and below all the same.
         } catch (IOException | RuntimeException e) {
             unsyncedDirectories.remove(directory);
             throw e;
         }
         created.add(0, directory);
+    }
+
+    private void syncDirectory(Path directory) throws IOException {
+        fsyncDirectory(directory);
+        directorySynced.accept(directory);
     }
 
     private static void fsyncDirectory(Path directory) throws IOException {

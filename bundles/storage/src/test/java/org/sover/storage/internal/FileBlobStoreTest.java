@@ -61,6 +61,41 @@ public class FileBlobStoreTest {
         assertEquals(0, pendingFiles());
     }
 
+    /** A commit returns only once every directory entry on its blob's path is on disk. */
+    @Test
+    public void aCommitSyncsEveryNewDirectoryOnItsPath() throws IOException {
+        java.util.List<Path> synced = new java.util.concurrent.CopyOnWriteArrayList<>();
+        store.directorySynced = synced::add;
+        try (PendingBlob blob = store.create()) {
+            blob.output().write(randomBytes(1000));
+            assertTrue(blob.commit(ID));
+        }
+        assertEquals(java.util.List.of(root.resolve("01/23"), root.resolve("01"), root), synced);
+        assertTrue(store.unsyncedDirectories.isEmpty());
+
+        // Another upload created 45/ and 45/67/ moments ago and has not synced them yet: this
+        // commit, in the same shard, syncs both levels too rather than trusting they exist.
+        Files.createDirectories(root.resolve("45/67"));
+        store.unsyncedDirectories.add(root.resolve("45"));
+        store.unsyncedDirectories.add(root.resolve("45/67"));
+        synced.clear();
+        String other = "4567" + ID.substring(4);
+        try (PendingBlob blob = store.create()) {
+            blob.output().write(randomBytes(1000));
+            assertTrue(blob.commit(other));
+        }
+        assertEquals(java.util.List.of(root.resolve("45/67"), root.resolve("45"), root), synced);
+
+        // An existing shard whose entries are on disk: only the shard itself, for the rename.
+        synced.clear();
+        String third = "0123" + "f".repeat(ID.length() - 4);
+        try (PendingBlob blob = store.create()) {
+            blob.output().write(randomBytes(1000));
+            assertTrue(blob.commit(third));
+        }
+        assertEquals(java.util.List.of(root.resolve("01/23")), synced);
+    }
+
     @Test
     public void pendingDataIsInvisibleUntilCommit() throws IOException {
         try (PendingBlob blob = store.create()) {
