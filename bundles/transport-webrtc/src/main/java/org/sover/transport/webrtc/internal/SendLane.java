@@ -18,6 +18,8 @@ import org.sover.api.vault.BlobRecord;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
+import dev.onvoid.webrtc.RTCDataChannelState;
+
 /**
  * The sending end of one {@code blobs:<n>} lane: a long-lived data channel that carries one
  * blob after another (see {@link ReceiveLane} for the frames). A lane is used by one sender at a
@@ -88,7 +90,7 @@ final class SendLane extends ChannelEnd {
     /** True while the lane can carry another blob. */
     boolean usable() {
         BlobChannel ch = channel;
-        return !outOfStep && ch != null && ch.state() == dev.onvoid.webrtc.RTCDataChannelState.OPEN;
+        return !outOfStep && ch != null && ch.state() == RTCDataChannelState.OPEN;
     }
 
     /**
