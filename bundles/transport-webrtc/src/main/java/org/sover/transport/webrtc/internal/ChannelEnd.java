@@ -21,6 +21,9 @@ abstract class ChannelEnd extends ChannelObserver {
     /** The channel closed before its exchange ended. */
     abstract void closed(IOException reason);
 
+    /** Whether the channel may carry another exchange (it is open, and the two ends are in step). */
+    abstract boolean usable();
+
     /** Also called once right after registering: on a connected association a new channel may be open already. */
     @Override
     void checkState() {

@@ -41,6 +41,8 @@ final class PeerSession {
     final AtomicInteger lanesOpened = new AtomicInteger();
     /** Lanes given up because the peer did not confirm a header in time. */
     final AtomicInteger lanesLost = new AtomicInteger();
+    /** Tunnel lanes ({@code rpc:<n>}) this node opened to the peer, over all connections. */
+    final AtomicInteger rpcLanesOpened = new AtomicInteger();
     volatile long lastActivityNanos = System.nanoTime();
 
     PeerSession(String nodeId) {
@@ -67,6 +69,8 @@ final class PeerSession {
         final Set<BlobChannel> channels = ConcurrentHashMap.newKeySet();
         /** Blob lanes this node opened that no sender uses right now (also in {@link #channels}). */
         final Deque<SendLane> idleLanes = new ConcurrentLinkedDeque<>();
+        /** Tunnel lanes this node opened that no call uses right now (also in {@link #channels}). */
+        final Deque<Tunnel.Lane> idleRpcLanes = new ConcurrentLinkedDeque<>();
         /** Run at teardown: abort the transfers on this connection. */
         final Set<Runnable> onClose = ConcurrentHashMap.newKeySet();
         /** control: candidates that arrived before the remote description. */

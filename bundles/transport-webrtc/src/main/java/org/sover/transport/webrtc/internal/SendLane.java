@@ -88,6 +88,7 @@ final class SendLane extends ChannelEnd {
     }
 
     /** True while the lane can carry another blob. */
+    @Override
     boolean usable() {
         BlobChannel ch = channel;
         return !outOfStep && ch != null && ch.state() == RTCDataChannelState.OPEN;

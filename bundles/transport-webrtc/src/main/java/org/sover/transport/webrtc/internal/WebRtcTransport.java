@@ -6,6 +6,7 @@ import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Deque;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -380,7 +381,7 @@ public final class WebRtcTransport implements Transport, PeerLinks, NodeTunnel {
         } finally {
             c.onClose.remove(abort);
             if (clean) {
-                releaseLane(c, lane);
+                releaseLane(c, c.idleLanes, lane);
             } else if (!lost) {
                 closeLane(c, lane);
             }
@@ -389,11 +390,9 @@ public final class WebRtcTransport implements Transport, PeerLinks, NodeTunnel {
 
     /** An idle lane of the connection that is still open, or a new one; null when the connection is closing. */
     private SendLane takeLane(PeerSession s, Connection c, String peerName) {
-        for (SendLane idle; (idle = c.idleLanes.poll()) != null;) {
-            if (idle.usable()) {
-                return idle;
-            }
-            closeLane(c, idle);
+        SendLane idle = idleLane(c, c.idleLanes);
+        if (idle != null) {
+            return idle;
         }
         SendLane lane = new SendLane(peerName, work);
         if (openChannel(c, LANE_LABEL + lanes.incrementAndGet(), lane) == null) {
@@ -403,18 +402,29 @@ public final class WebRtcTransport implements Transport, PeerLinks, NodeTunnel {
         return lane;
     }
 
-    /** After a clean exchange (an answer came, nothing is in flight that the receiver would not drop). */
-    private void releaseLane(Connection c, SendLane lane) {
+    /** The first usable lane of the pool (closing the unusable ones before it), or null. */
+    private static <L extends ChannelEnd> L idleLane(Connection c, Deque<L> pool) {
+        for (L idle; (idle = pool.poll()) != null;) {
+            if (idle.usable()) {
+                return idle;
+            }
+            closeLane(c, idle);
+        }
+        return null;
+    }
+
+    /** After a clean exchange (an answer came, nothing is in flight that the other end would not drop). */
+    private static <L extends ChannelEnd> void releaseLane(Connection c, Deque<L> pool, L lane) {
         synchronized (c) {
             if (!c.closed) {
-                c.idleLanes.push(lane);
+                pool.push(lane);
                 return;
             }
         }
         closeLane(c, lane);
     }
 
-    private static void closeLane(Connection c, SendLane lane) {
+    private static void closeLane(Connection c, ChannelEnd lane) {
         BlobChannel ch = lane.channel;
         if (ch != null) {
             c.channels.remove(ch);
@@ -444,17 +454,20 @@ public final class WebRtcTransport implements Transport, PeerLinks, NodeTunnel {
                 throw new IOException("no WebRTC connection to " + peer.name() + " within " + cfg.connectTimeoutSeconds()
                         + " s: " + iceSituation(s));
             }
-            Tunnel.Call call = new Tunnel.Call(peer.name(), work);
-            BlobChannel channel = openChannel(c, Tunnel.LABEL + calls.incrementAndGet(), call);
-            if (channel == null) {
-                throw new IOException("the WebRTC connection to " + peer.name() + " closed before the request");
+            Tunnel.Lane lane = idleLane(c, c.idleRpcLanes);
+            if (lane == null) {
+                lane = new Tunnel.Lane(peer.name(), work);
+                if (openChannel(c, Tunnel.LABEL + calls.incrementAndGet(), lane) == null) {
+                    throw new IOException("the WebRTC connection to " + peer.name() + " closed before the request");
+                }
+                s.rpcLanesOpened.incrementAndGet();
             }
-            Runnable abort = () -> call.response().completeExceptionally(
-                    new IOException("the WebRTC connection to " + peer.name() + " closed"));
+            Tunnel.Call call = lane.begin();
+            Runnable abort = () -> call.fail(new IOException("the WebRTC connection to " + peer.name() + " closed"));
             c.onClose.add(abort);
             try {
-                call.opened().get(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-                channel.sendText(Tunnel.requestFrame(request));
+                lane.opened().get(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+                lane.channel.sendText(Tunnel.requestFrame(request));
                 return call.response().get(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
             } catch (ExecutionException e) {
                 throw e.getCause() instanceof IOException io ? io : new IOException(e.getCause().getMessage(), e.getCause());
@@ -462,8 +475,13 @@ public final class WebRtcTransport implements Transport, PeerLinks, NodeTunnel {
                 throw new IOException(peer.name() + " did not answer " + request.path() + " through WebRTC in time");
             } finally {
                 c.onClose.remove(abort);
-                c.channels.remove(channel);
-                channel.dispose();
+                lane.end();
+                // A lane that timed out may be one the other end never heard of: never reuse it.
+                if (call.inStep()) {
+                    releaseLane(c, c.idleRpcLanes, lane);
+                } else {
+                    closeLane(c, lane);
+                }
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -1161,7 +1179,10 @@ public final class WebRtcTransport implements Transport, PeerLinks, NodeTunnel {
                     dc.registerObserver(lane);
                     c.onClose.add(() -> lane.end(new IOException("the WebRTC connection to " + s.peerName + " closed")));
                 } else if (label != null && label.startsWith(Tunnel.LABEL)) {
-                    Tunnel.Serve serve = new Tunnel.Serve(s.nodeId, nodeApi, work, () -> finishedServing(ch));
+                    Tunnel.Serve serve = new Tunnel.Serve(s.nodeId, () -> nodeApi, work, s::touch, () -> onControl(() -> {
+                        c.channels.remove(ch);
+                        ch.dispose();
+                    }));
                     serve.attach(ch);
                     dc.registerObserver(serve);
                 }
@@ -1171,23 +1192,6 @@ public final class WebRtcTransport implements Transport, PeerLinks, NodeTunnel {
                 }
             } catch (Throwable t) {
                 LOG.error("data channel callback failed", t);
-            }
-        }
-
-        private void finishedServing(BlobChannel ch) {
-            s.touch();
-            disposeSoon(ch);
-        }
-
-        /** The other end closes the channel on our answer; the delay lets the answer leave before we free ours. */
-        private void disposeSoon(BlobChannel ch) {
-            try {
-                timer.schedule(() -> onControl(() -> {
-                    c.channels.remove(ch);
-                    ch.dispose();
-                }), 2, TimeUnit.SECONDS);
-            } catch (RuntimeException e) {
-                onControl(ch::dispose);
             }
         }
     }

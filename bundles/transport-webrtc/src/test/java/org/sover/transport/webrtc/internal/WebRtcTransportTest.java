@@ -317,6 +317,43 @@ public class WebRtcTransportTest {
         } catch (IOException e) {
             assertTrue(e.getMessage(), e.getMessage().contains("not running"));
         }
+
+        // Sequential requests, refused or answered, all go on the first call's channel.
+        b.transport.nodeApi = (via, request) -> new org.sover.api.replication.NodeTunnel.Response(200, Map.of(),
+                request.query().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        for (int i = 0; i < 20; i++) {
+            org.sover.api.replication.NodeTunnel.Response each = a.transport.exchange(a.peerOf(b),
+                    new org.sover.api.replication.NodeTunnel.Request("GET", "/node/v1/ops", "after=" + i, Map.of(),
+                            new byte[0]), java.time.Duration.ofSeconds(20));
+            assertEquals("after=" + i, new String(each.body(), java.nio.charset.StandardCharsets.UTF_8));
+        }
+        assertEquals("22 requests one after another on one channel", 1,
+                a.transport.session(b.id).rpcLanesOpened.get());
+    }
+
+    /** A tunnel channel the other end never heard of fails that one request; the next goes on a new channel. */
+    @Test
+    public void aTunnelChannelTheOtherEndNeverSawIsNotReused() throws Exception {
+        start(Map.of());
+        b.transport.nodeApi = (via, request) -> new org.sover.api.replication.NodeTunnel.Response(200, Map.of(),
+                new byte[] {42});
+        java.util.concurrent.atomic.AtomicBoolean lostOne = new java.util.concurrent.atomic.AtomicBoolean();
+        b.transport.loseIncoming = label -> label.startsWith("rpc:") && lostOne.compareAndSet(false, true);
+        org.sover.api.replication.NodeTunnel.Request ping = new org.sover.api.replication.NodeTunnel.Request("GET",
+                "/node/v1/ping", "", Map.of(), new byte[0]);
+        try {
+            a.transport.exchange(a.peerOf(b), ping, java.time.Duration.ofSeconds(2));
+            fail("B never saw the channel, yet the request was answered");
+        } catch (IOException e) {
+            assertTrue(e.getMessage(), e.getMessage().contains("did not answer"));
+        }
+        assertTrue(lostOne.get());
+        for (int i = 0; i < 3; i++) {
+            assertTrue(Arrays.equals(new byte[] {42},
+                    a.transport.exchange(a.peerOf(b), ping, java.time.Duration.ofSeconds(20)).body()));
+        }
+        assertEquals("the lost channel was dropped, its replacement kept", 2,
+                a.transport.session(b.id).rpcLanesOpened.get());
     }
 
     @Test
