@@ -22,6 +22,7 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.Lock;
 import java.util.function.LongSupplier;
 
@@ -70,12 +71,14 @@ public final class PhotoIngest {
     static final int FACTS_PREFIX_BYTES = 256 * 1024;
     /** Thumbnails waiting for the background thread; beyond that they are made when first asked for. */
     static final int BACKGROUND_QUEUE = 500;
-    /** Replicated photos' thumbnails wait until blobs have stopped arriving for this long... */
+    /** Background thumbnails wait until no upload has run and no blob has arrived for this long... */
     static final long QUIET_MILLIS = 1500;
     /** ...but at most this long after their blob came. */
     static final long MAX_DEFER_MILLIS = 60_000;
-    /** When the last blob from a peer arrived (System.nanoTime()). */
-    private volatile long lastArrival = System.nanoTime() - TimeUnit.DAYS.toNanos(1);
+    /** When the last upload ended or the last blob from a peer arrived (System.nanoTime()). */
+    private volatile long lastActivity = System.nanoTime() - TimeUnit.DAYS.toNanos(1);
+    /** Uploads streaming in now. */
+    private final AtomicInteger uploading = new AtomicInteger();
     private final VaultRepository repository;
     private final BlobStore blobs;
     private final VaultCipher cipher;
@@ -142,7 +145,23 @@ public final class PhotoIngest {
             String accountId, String username, String idempotencyKey) {
     }
 
+    /**
+     * Encrypts and stores one upload and records its photo. Its thumbnail is made in the
+     * background once uploads have stopped for a moment ({@link #QUIET_MILLIS}): decoding a
+     * photo costs several times what storing it does, and a phone's worth of uploads should have
+     * the CPU first. A request for the thumbnail meanwhile makes it at once.
+     */
     AddedPhoto ingest(Upload u) throws IOException {
+        uploading.incrementAndGet();
+        try {
+            return store(u);
+        } finally {
+            lastActivity = System.nanoTime();
+            uploading.decrementAndGet();
+        }
+    }
+
+    private AddedPhoto store(Upload u) throws IOException {
         byte[] prefix = u.body().readNBytes(ContentSniffer.PREFIX_BYTES);
         String detected = ContentSniffer.detect(prefix, prefix.length);
         if (detected == null) {
@@ -200,14 +219,15 @@ public final class PhotoIngest {
             }
         }
         if (added.created() && added.photo().thumbBlobId() == null && hasThumbnail(added.photo())) {
-            makeThumbnailSoon(added.photo().blobId());
+            queueThumbnail(added.photo().blobId(), MAX_DEFER_MILLIS);
         }
         return added;
     }
 
     /**
-     * Queues the thumbnail of a stored blob for the background thread; when the queue is full
-     * it is made at its first request instead.
+     * Queues the thumbnail of a stored blob for the background thread without waiting for a
+     * pause (tests use it to race the background thread against a request); when the queue is
+     * full it is made at its first request instead.
      */
     void makeThumbnailSoon(String blobId) {
         queueThumbnail(blobId, 0);
@@ -215,12 +235,12 @@ public final class PhotoIngest {
 
     /**
      * Queues the thumbnail of a blob that just arrived from a peer, to be made once blobs have
-     * stopped arriving for {@link #QUIET_MILLIS} (or {@link #MAX_DEFER_MILLIS} after it came):
-     * decoding photos during a sync takes the CPU the sync needs, and nobody may look at them yet.
-     * A request for it meanwhile makes it at once.
+     * stopped arriving (and uploads running) for {@link #QUIET_MILLIS}, or {@link #MAX_DEFER_MILLIS}
+     * after it came: decoding photos during a sync takes the CPU the sync needs, and nobody may
+     * look at them yet. A request for it meanwhile makes it at once.
      */
     void makeThumbnailWhenQuiet(String blobId) {
-        lastArrival = System.nanoTime();
+        lastActivity = System.nanoTime();
         queueThumbnail(blobId, MAX_DEFER_MILLIS);
     }
 
@@ -238,12 +258,13 @@ public final class PhotoIngest {
         });
     }
 
-    /** Waits until no blob has arrived for {@link #QUIET_MILLIS}, or until {@code latest}. */
+    /** Waits until no upload has run and no blob has arrived for {@link #QUIET_MILLIS}, or until {@code latest}. */
     private void awaitQuiet(long latest) throws InterruptedException {
         long quiet = TimeUnit.MILLISECONDS.toNanos(QUIET_MILLIS);
         while (true) {
             long now = System.nanoTime();
-            long wait = Math.min(lastArrival + quiet, latest) - now;
+            long last = uploading.get() > 0 ? now : lastActivity;
+            long wait = Math.min(last + quiet, latest) - now;
             if (wait <= 0) {
                 return;
             }

@@ -48,6 +48,8 @@ public class PhotoIngestThumbnailTest {
     private final Map<String, BlobRecord> records = new java.util.concurrent.ConcurrentHashMap<>();
     private final List<String> thumbnailsSet = new java.util.concurrent.CopyOnWriteArrayList<>();
     private long maxSource = 1 << 20;
+    /** The fake cipher names every blob "x", except those of a size listed here. */
+    private final Map<Long, String> contentIdBySize = new java.util.concurrent.ConcurrentHashMap<>();
     private final PhotoIngest ingest = new PhotoIngest(repository(), blobStore(), plainCipher(),
             (NodeIdentity) Proxy.newProxyInstance(getClass().getClassLoader(), new Class<?>[] {NodeIdentity.class},
                     (proxy, method, args) -> switch (method.getName()) {
@@ -180,6 +182,62 @@ public class PhotoIngestThumbnailTest {
         long tookMillis = (System.nanoTime() - queued) / 1_000_000;
         assertTrue("made after a quiet period: " + tookMillis + " ms", tookMillis >= PhotoIngest.QUIET_MILLIS);
         assertEquals(Optional.of("b1t"), ingest.thumbnailFor(first));
+    }
+
+    /** Uploads keep the CPU: an upload's thumbnail waits while another still streams, then comes by itself. */
+    @Test
+    public void anUploadsThumbnailWaitsUntilUploadsHaveStopped() throws Exception {
+        byte[] slow = noisyJpeg(320, 240);
+        contentIdBySize.put((long) slow.length, "slow");
+        java.util.concurrent.CountDownLatch rest = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch waiting = new java.util.concurrent.CountDownLatch(1);
+        InputStream body = new java.io.FilterInputStream(new ByteArrayInputStream(slow)) {
+            private int sent;
+
+            @Override
+            public int read(byte[] b, int off, int len) throws IOException {
+                if (sent >= 1000) {
+                    waiting.countDown();
+                    try {
+                        rest.await();
+                    } catch (InterruptedException e) {
+                        throw new java.io.InterruptedIOException();
+                    }
+                }
+                int n = super.read(b, off, sent < 1000 ? Math.min(len, 1000 - sent) : len);
+                sent += Math.max(n, 0);
+                return n;
+            }
+        };
+        Thread streaming = new Thread(() -> {
+            try {
+                ingest.ingest(new PhotoIngest.Upload("album", "slow.jpg", "image/jpeg", body, 1L << 30, "acc", "rose",
+                        null));
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
+        streaming.start();
+        try {
+            assertTrue(waiting.await(20, java.util.concurrent.TimeUnit.SECONDS));
+            upload("quick.jpg", noisyJpeg(300, 200)); // stored while "slow.jpg" still streams
+            long until = System.nanoTime() + PhotoIngest.QUIET_MILLIS * 1_000_000;
+            while (System.nanoTime() < until) {
+                assertFalse("no thumbnail while an upload streams", store.containsKey("xt"));
+                Thread.sleep(20);
+            }
+        } finally {
+            rest.countDown();
+        }
+        long released = System.nanoTime();
+        streaming.join(20_000);
+        long deadline = System.nanoTime() + 20_000_000_000L;
+        while (!(store.containsKey("xt") && store.containsKey("slowt")) && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        long tookMillis = (System.nanoTime() - released) / 1_000_000;
+        assertTrue("both made once uploads stopped", store.containsKey("xt") && store.containsKey("slowt"));
+        assertTrue("after a quiet period: " + tookMillis + " ms", tookMillis >= PhotoIngest.QUIET_MILLIS);
     }
 
     @Test
@@ -359,7 +417,7 @@ public class PhotoIngestThumbnailTest {
     }
 
     /** No encryption: these tests are about which thumbnails are made, not how blobs are sealed. */
-    private static VaultCipher plainCipher() {
+    private VaultCipher plainCipher() {
         return (VaultCipher) Proxy.newProxyInstance(PhotoIngestThumbnailTest.class.getClassLoader(),
                 new Class<?>[] {VaultCipher.class}, (proxy, method, args) -> switch (method.getName()) {
                     case "hasVaultKey" -> true;
@@ -383,7 +441,7 @@ public class PhotoIngestThumbnailTest {
 
                             @Override
                             public EncryptionResult result() {
-                                return new EncryptionResult("x", n, n, 1, "00");
+                                return new EncryptionResult(contentIdBySize.getOrDefault(n, "x"), n, n, 1, "00");
                             }
                         };
                     }
