@@ -71,6 +71,8 @@ public final class PhotoIngest {
     static final int FACTS_PREFIX_BYTES = 256 * 1024;
     /** Thumbnails waiting for the background thread; beyond that they are made when first asked for. */
     static final int BACKGROUND_QUEUE = 500;
+    /** From this many thumbnails waiting on, the background thread stops waiting for a pause. */
+    static final int BACKLOG = BACKGROUND_QUEUE / 2;
     /** Background thumbnails wait until no upload has run and no blob has arrived for this long... */
     static final long QUIET_MILLIS = 1500;
     /** ...but at most this long after their blob came. */
@@ -258,17 +260,22 @@ public final class PhotoIngest {
         });
     }
 
-    /** Waits until no upload has run and no blob has arrived for {@link #QUIET_MILLIS}, or until {@code latest}. */
+    /**
+     * Waits until no upload has run and no blob has arrived for {@link #QUIET_MILLIS}, or until
+     * {@code latest}; not at all while the queue holds {@link #BACKLOG} or more, so that a long
+     * burst is worked off as it comes instead of overflowing the queue (whose overflow would only
+     * get its thumbnails at their first request).
+     */
     private void awaitQuiet(long latest) throws InterruptedException {
         long quiet = TimeUnit.MILLISECONDS.toNanos(QUIET_MILLIS);
-        while (true) {
+        while (background.getQueue().size() < BACKLOG) {
             long now = System.nanoTime();
             long last = uploading.get() > 0 ? now : lastActivity;
             long wait = Math.min(last + quiet, latest) - now;
             if (wait <= 0) {
                 return;
             }
-            TimeUnit.NANOSECONDS.sleep(wait);
+            TimeUnit.NANOSECONDS.sleep(Math.min(wait, TimeUnit.MILLISECONDS.toNanos(100)));
         }
     }
 

@@ -240,6 +240,32 @@ public class PhotoIngestThumbnailTest {
         assertTrue("after a quiet period: " + tookMillis + " ms", tookMillis >= PhotoIngest.QUIET_MILLIS);
     }
 
+    /** A burst longer than half the queue is worked off as it comes, so the queue does not overflow. */
+    @Test
+    public void aBacklogIsWorkedOffWithoutWaitingForAPause() throws Exception {
+        byte[] small = jpeg(64, 48);
+        for (int i = 0; i <= PhotoIngest.BACKLOG + 10; i++) {
+            stored("p" + i, "b" + i, "image/jpeg", small);
+            records.put("b" + i, record("b" + i, small.length));
+        }
+        for (int i = 0; i <= PhotoIngest.BACKLOG + 10; i++) {
+            ingest.makeThumbnailWhenQuiet("b" + i);
+        }
+        long queued = System.nanoTime();
+        long deadline = queued + 20_000_000_000L;
+        while (!store.containsKey("b0t") && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+        long tookMillis = (System.nanoTime() - queued) / 1_000_000;
+        assertTrue("the first made without the pause: " + tookMillis + " ms", store.containsKey("b0t")
+                && tookMillis < PhotoIngest.QUIET_MILLIS);
+        long end = System.nanoTime() + 60_000_000_000L;
+        while (!store.containsKey("b" + (PhotoIngest.BACKLOG + 10) + "t") && System.nanoTime() < end) {
+            Thread.sleep(10);
+        }
+        assertTrue("the last one too", store.containsKey("b" + (PhotoIngest.BACKLOG + 10) + "t"));
+    }
+
     @Test
     public void aRequestAndTheBackgroundNeverDecodeTheSameImageTwice() throws Exception {
         Photo photo = stored("p1", "b1", "image/jpeg", jpeg(800, 600));
