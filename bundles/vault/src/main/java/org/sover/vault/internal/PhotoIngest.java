@@ -71,7 +71,7 @@ public final class PhotoIngest {
     static final int FACTS_PREFIX_BYTES = 256 * 1024;
     /** Thumbnails waiting for the background thread; beyond that they are made when first asked for. */
     static final int BACKGROUND_QUEUE = 500;
-    /** From this many thumbnails waiting on, the background thread stops waiting for a pause. */
+    /** From this many thumbnails waiting on, uploads' thumbnails no longer wait for a pause. */
     static final int BACKLOG = BACKGROUND_QUEUE / 2;
     /** Background thumbnails wait until no upload has run and no blob has arrived for this long... */
     static final long QUIET_MILLIS = 1500;
@@ -221,7 +221,7 @@ public final class PhotoIngest {
             }
         }
         if (added.created() && added.photo().thumbBlobId() == null && hasThumbnail(added.photo())) {
-            queueThumbnail(added.photo().blobId(), MAX_DEFER_MILLIS);
+            queueThumbnail(added.photo().blobId(), MAX_DEFER_MILLIS, true);
         }
         return added;
     }
@@ -232,7 +232,7 @@ public final class PhotoIngest {
      * full it is made at its first request instead.
      */
     void makeThumbnailSoon(String blobId) {
-        queueThumbnail(blobId, 0);
+        queueThumbnail(blobId, 0, false);
     }
 
     /**
@@ -243,14 +243,15 @@ public final class PhotoIngest {
      */
     void makeThumbnailWhenQuiet(String blobId) {
         lastActivity = System.nanoTime();
-        queueThumbnail(blobId, MAX_DEFER_MILLIS);
+        queueThumbnail(blobId, MAX_DEFER_MILLIS, false);
     }
 
-    private void queueThumbnail(String blobId, long deferMillis) {
+    /** @param keepUp an upload's: made without waiting for a pause once the queue holds {@link #BACKLOG} */
+    private void queueThumbnail(String blobId, long deferMillis, boolean keepUp) {
         long queued = System.nanoTime();
         background.execute(() -> {
             try {
-                awaitQuiet(queued + TimeUnit.MILLISECONDS.toNanos(deferMillis));
+                awaitQuiet(queued + TimeUnit.MILLISECONDS.toNanos(deferMillis), keepUp);
                 prepareThumbnail(blobId);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt(); // stopping
@@ -262,13 +263,14 @@ public final class PhotoIngest {
 
     /**
      * Waits until no upload has run and no blob has arrived for {@link #QUIET_MILLIS}, or until
-     * {@code latest}; not at all while the queue holds {@link #BACKLOG} or more, so that a long
-     * burst is worked off as it comes instead of overflowing the queue (whose overflow would only
-     * get its thumbnails at their first request).
+     * {@code latest}. An upload's thumbnail stops waiting while the queue holds {@link #BACKLOG} or
+     * more, so that a long burst of uploads is worked off as it comes instead of overflowing the
+     * queue (whose overflow would only get its thumbnails at their first request); a sync keeps
+     * the CPU however much it brings.
      */
-    private void awaitQuiet(long latest) throws InterruptedException {
+    private void awaitQuiet(long latest, boolean keepUp) throws InterruptedException {
         long quiet = TimeUnit.MILLISECONDS.toNanos(QUIET_MILLIS);
-        while (background.getQueue().size() < BACKLOG) {
+        while (!keepUp || background.getQueue().size() < BACKLOG) {
             long now = System.nanoTime();
             long last = uploading.get() > 0 ? now : lastActivity;
             long wait = Math.min(last + quiet, latest) - now;
