@@ -83,7 +83,7 @@ final class Tunnel {
             return c;
         }
 
-        /** The call is over: any frame from now on belongs to nothing, and the lane is not reused. */
+        /** The call is over: a frame that comes before the next call puts the lane out of step. */
         void end() {
             call = null;
         }
@@ -96,10 +96,16 @@ final class Tunnel {
         }
 
         @Override
-        void received(byte[] bytes, boolean binary) throws IOException {
+        void received(byte[] bytes, boolean binary) {
             Call c = call;
-            if (c == null || !c.received(bytes, binary)) {
+            try {
+                if (c == null || !c.received(bytes, binary)) {
+                    outOfStep = true;
+                }
+            } catch (IOException e) {
                 outOfStep = true;
+                c.fail(new IOException(peer + " answered through the tunnel with a frame that is not JSON: "
+                        + e.getMessage(), e));
             }
         }
 
