@@ -221,18 +221,9 @@ public final class PhotoIngest {
             }
         }
         if (added.created() && added.photo().thumbBlobId() == null && hasThumbnail(added.photo())) {
-            queueThumbnail(added.photo().blobId(), MAX_DEFER_MILLIS, true);
+            queueThumbnail(added.photo().blobId(), true);
         }
         return added;
-    }
-
-    /**
-     * Queues the thumbnail of a stored blob for the background thread without waiting for a
-     * pause (tests use it to race the background thread against a request); when the queue is
-     * full it is made at its first request instead.
-     */
-    void makeThumbnailSoon(String blobId) {
-        queueThumbnail(blobId, 0, false);
     }
 
     /**
@@ -243,15 +234,20 @@ public final class PhotoIngest {
      */
     void makeThumbnailWhenQuiet(String blobId) {
         lastActivity = System.nanoTime();
-        queueThumbnail(blobId, MAX_DEFER_MILLIS, false);
+        queueThumbnail(blobId, false);
     }
 
-    /** @param keepUp an upload's: made without waiting for a pause once the queue holds {@link #BACKLOG} */
-    private void queueThumbnail(String blobId, long deferMillis, boolean keepUp) {
+    /**
+     * Queues a thumbnail for the background thread, to be made after a pause (at the latest
+     * {@link #MAX_DEFER_MILLIS} from now); when the queue is full it is made at its first request.
+     *
+     * @param keepUp an upload's: made without waiting for a pause once the queue holds {@link #BACKLOG}
+     */
+    private void queueThumbnail(String blobId, boolean keepUp) {
         long queued = System.nanoTime();
         background.execute(() -> {
             try {
-                awaitQuiet(queued + TimeUnit.MILLISECONDS.toNanos(deferMillis), keepUp);
+                awaitQuiet(queued + TimeUnit.MILLISECONDS.toNanos(MAX_DEFER_MILLIS), keepUp);
                 prepareThumbnail(blobId);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt(); // stopping

@@ -297,7 +297,7 @@ public class PhotoIngestThumbnailTest {
         Photo photo = stored("p1", "b1", "image/jpeg", jpeg(800, 600));
         records.put("b1", record("b1", store.get("b1").length));
         openGate = new java.util.concurrent.CountDownLatch(1);
-        ingest.makeThumbnailSoon("b1");
+        ingest.makeThumbnailWhenQuiet("b1"); // the background thread takes it after the pause
         long deadline = System.nanoTime() + 20_000_000_000L;
         while (!opens.containsKey("b1") && System.nanoTime() < deadline) {
             Thread.sleep(5); // until the background thread holds the blob open, waiting at the gate
