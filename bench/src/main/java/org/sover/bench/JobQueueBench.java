@@ -52,6 +52,7 @@ public class JobQueueBench {
 
     @TearDown(Level.Trial)
     public void close() throws IOException {
+        queue.close();
         database.close();
         try (Stream<Path> s = Files.walk(dir)) {
             s.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());

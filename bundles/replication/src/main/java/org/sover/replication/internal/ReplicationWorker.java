@@ -255,8 +255,8 @@ public final class ReplicationWorker {
                     if (!jobs.complete(job.id(), t.name(), ack.path(), now)) {
                         LOG.warn("job {} was delivered after its lease ended", job.id());
                     }
-                    // Completing and leasing stay two transactions: in one, the completed row stays
-                    // locked while the lease scans for due jobs, and that deadlocked with the lease-
+                    // Completing and leasing stay two calls: as one transaction, the completed row stayed
+                    // locked while the lease scanned for due jobs, and that deadlocked with the lease-
                     // expiry scan in WebRtcScenarioIT (20 s per deadlock, the node's pool exhausted).
                     Job next = null;
                     if (mayChain()) {

@@ -12,7 +12,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
 import java.util.EnumMap;
-import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
@@ -20,12 +19,16 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Collectors;
 
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.annotations.ReferenceCardinality;
 import org.osgi.service.component.annotations.ReferencePolicy;
@@ -45,6 +48,13 @@ import org.sover.api.storage.Page;
  * The blob replication queue in the embedded Derby database. After a failed attempt it asks
  * the highest-ranked {@link RetryPolicy}; while none is registered (the retry bundle is being
  * restarted or replaced) failed jobs stay pending and come back every minute.
+ *
+ * <p>Leases and completions are written behind, at most {@link #WRITE_DELAY_MILLIS} later and
+ * many in one transaction: each synchronous commit costs a log sync (about 0.2 ms here), and
+ * a job's life was three of them. Until then the {@link LeaseBook} is the truth, and every
+ * read and every other change of a leased job writes the book first. A crash can lose only
+ * what a lease never keeps anyway (the next start releases every lease) and the last few
+ * completions, whose blobs are then offered again and answered "already there".
  */
 // Immediate: the "no policy" warning is logged once per gap, which a re-created instance would forget.
 @Component(service = JobQueue.class, immediate = true)
@@ -65,6 +75,12 @@ public final class DerbyJobQueue implements JobQueue {
     private static final String AFTER_CURSOR = "j.created_at <= ? AND (j.created_at < ? OR j.id < ?)";
     private static final String PAGE_ORDER = " ORDER BY j.created_at DESC, j.id DESC FETCH FIRST ? ROWS ONLY";
 
+    /** How long a lease or a completion may stay unwritten: what a crash can undo. */
+    static final long WRITE_DELAY_MILLIS = 20;
+    /** Unwritten leases at which a lease writes them first: its scan reads and skips each one. */
+    static final int MAX_UNWRITTEN_LEASES = 32;
+    private static final long WRITE_RETRY_MILLIS = 5_000;
+
     /** Back to pending, due at the first parameter, with a fresh count of attempts; updated_at is the second. */
     private static final String REQUEUE = "UPDATE jobs SET state = 'pending', attempts = 0, first_attempt_at = NULL,"
             + " next_attempt_at = ?, updated_at = ? WHERE ";
@@ -73,10 +89,37 @@ public final class DerbyJobQueue implements JobQueue {
     private final AtomicReference<RetryPolicy> policy = new AtomicReference<>();
     private final AtomicBoolean warnedWithoutPolicy = new AtomicBoolean();
     private final JobEvents events = new JobEvents();
+    /** Guarded by itself, like {@link #writeScheduled}: leases, completions and their writing. */
+    private final LeaseBook book = new LeaseBook();
+    private final ScheduledThreadPoolExecutor writer;
+    private boolean writeScheduled;
 
     @Activate
     public DerbyJobQueue(@Reference(name = "database") DerbyDatabase database) {
         this.database = database;
+        this.writer = new ScheduledThreadPoolExecutor(1, r -> {
+            Thread t = new Thread(r, "sover-job-writer");
+            t.setDaemon(true);
+            return t;
+        });
+        // No thread while nothing waits to be written, which is most of a family node's life.
+        writer.setKeepAliveTime(10, TimeUnit.SECONDS);
+        writer.allowCoreThreadTimeOut(true);
+        writer.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
+    }
+
+    /** Writes what the book holds, so that a queue of the next activation finds it in the table. */
+    @Deactivate
+    public void close() {
+        writer.shutdown();
+        synchronized (book) {
+            try {
+                writeBook();
+            } catch (RuntimeException e) {
+                LOG.log(Level.WARNING, "Could not record the last job leases and completions; those jobs"
+                        + " will be sent again: " + e.getMessage());
+            }
+        }
     }
 
     /**
@@ -185,53 +228,53 @@ public final class DerbyJobQueue implements JobQueue {
         }
         long at = now.toEpochMilli();
         long until = now.plus(lease).toEpochMilli();
-        return database.<List<Job>>transaction("lease jobs" + (peerId == null ? "" : " of peer " + peerId),
-                c -> leaseIn(c, peerId, max, at, until)).stream().peek(events::job).toList();
+        List<Job> leased;
+        synchronized (book) {
+            if (book.pendingInTable().size() >= MAX_UNWRITTEN_LEASES) {
+                writeBook();
+            }
+            leased = database.query("lease jobs" + (peerId == null ? "" : " of peer " + peerId),
+                    c -> leaseIn(c, peerId, max, at, until));
+            if (!leased.isEmpty()) {
+                scheduleWrite(WRITE_DELAY_MILLIS);
+            }
+        }
+        leased.forEach(events::job);
+        return leased;
     }
 
-    private static List<Job> leaseIn(Connection c, String peerId, int max, long at, long until) throws SQLException {
+    /** Called with the book's lock held, which makes each lease atomic: no two workers get one job. */
+    private List<Job> leaseIn(Connection c, String peerId, int max, long at, long until) throws SQLException {
         if (peerId != null && DerbyPeerStore.isBlocked(c, peerId)) {
             return List.of();
         }
-        List<String> due = dueJobs(c, peerId, max, at);
-        // The state check makes each take atomic: of two workers that saw the same job, the
-        // second updates nothing. Taking rows in id order gives concurrent leases one lock
-        // order, so they may wait for each other but never deadlock.
-        Set<String> taken = new HashSet<>();
-        try (PreparedStatement take = c.prepareStatement("UPDATE jobs SET state = 'in_flight',"
-                + " attempts = attempts + 1, first_attempt_at = COALESCE(first_attempt_at, ?), lease_until = ?,"
-                + " updated_at = ? WHERE id = ? AND state = 'pending' AND next_attempt_at <= ?")) {
-            for (String id : due.stream().sorted().toList()) {
-                take.setLong(1, at);
-                take.setLong(2, until);
-                take.setLong(3, at);
-                take.setString(4, id);
-                take.setLong(5, at);
-                if (take.executeUpdate() == 1) {
-                    taken.add(id);
-                }
+        // Rows of jobs leased or done but not yet written still say pending; they are read and skipped.
+        Set<String> taken = book.pendingInTable();
+        List<Job> due = dueJobs(c, peerId, max + taken.size(), at);
+        List<Job> leased = new ArrayList<>(Math.min(max, due.size()));
+        for (Job job : due) {
+            if (leased.size() == max) {
+                break;
             }
-        }
-        List<Job> leased = new ArrayList<>(taken.size());
-        for (String id : due) {
-            if (taken.contains(id)) {
-                leased.add(job(c, id).orElseThrow());
+            if (!taken.contains(job.id())) {
+                leased.add(book.lease(job, at, until));
             }
         }
         return leased;
     }
 
-    /** Ids of up to {@code max} due pending jobs, oldest due first. */
-    private static List<String> dueJobs(Connection c, String peerId, int max, long now) throws SQLException {
+    /** Up to {@code max} due pending jobs as the table has them, oldest due first. */
+    private static List<Job> dueJobs(Connection c, String peerId, int max, long now) throws SQLException {
         // Across peers, Derby's optimizer picks a table scan and a sort of every due job once the
         // block list is joined; walking jobs_due_any in due order stops after max rows instead.
         String sql = peerId != null
-                ? "SELECT j.id FROM jobs j WHERE j.state = 'pending' AND j.next_attempt_at <= ? AND j.peer_id = ?"
-                : "SELECT j.id FROM jobs j --DERBY-PROPERTIES index=jobs_due_any\n"
+                ? "SELECT " + JOB_COLUMNS + " FROM jobs j WHERE j.state = 'pending' AND j.next_attempt_at <= ?"
+                        + " AND j.peer_id = ?"
+                : "SELECT " + JOB_COLUMNS + " FROM jobs j --DERBY-PROPERTIES index=jobs_due_any\n"
                         + " WHERE j.state = 'pending' AND j.next_attempt_at <= ?"
                         + " AND NOT EXISTS (SELECT 1 FROM blocked_nodes b WHERE b.node_id = j.peer_id)";
         sql += " ORDER BY j.next_attempt_at FETCH FIRST ? ROWS ONLY";
-        List<String> ids = new ArrayList<>();
+        List<Job> jobs = new ArrayList<>();
         try (PreparedStatement select = c.prepareStatement(sql)) {
             int i = 1;
             select.setLong(i++, now);
@@ -241,19 +284,73 @@ public final class DerbyJobQueue implements JobQueue {
             select.setInt(i, max);
             try (ResultSet rs = select.executeQuery()) {
                 while (rs.next()) {
-                    ids.add(rs.getString(1));
+                    jobs.add(job(rs));
                 }
             }
         }
-        return ids;
+        return jobs;
     }
 
     @Override
     public boolean complete(String jobId, String transport, String path, Instant now) {
-        Optional<Job> done = database.transaction("complete job " + jobId,
-                c -> completeIn(c, jobId, transport, path, now.toEpochMilli()));
+        long at = now.toEpochMilli();
+        Optional<Job> done;
+        synchronized (book) {
+            done = Optional.ofNullable(book.complete(jobId, transport, path, at));
+            if (done.isPresent()) {
+                scheduleWrite(WRITE_DELAY_MILLIS);
+            } else {
+                // Leased by an earlier instance of this component, or released meanwhile: the table decides.
+                writeBook();
+                done = database.transaction("complete job " + jobId, c -> completeIn(c, jobId, transport, path, at));
+            }
+        }
         done.ifPresent(events::job);
         return done.isPresent();
+    }
+
+    /** Makes the table show the book; the caller holds the book's lock. */
+    private void writeBook() {
+        if (!book.isEmpty()) {
+            database.transaction("record job leases and completions", c -> {
+                book.write(c);
+                return null;
+            });
+            book.written();
+        }
+    }
+
+    /** Reads and changes that are not leases see the table as the book knows it. */
+    private void catchUp() {
+        synchronized (book) {
+            writeBook();
+        }
+    }
+
+    /** The caller holds the book's lock. */
+    private void scheduleWrite(long delayMillis) {
+        if (writeScheduled) {
+            return;
+        }
+        try {
+            writer.schedule(this::writeLater, delayMillis, TimeUnit.MILLISECONDS);
+            writeScheduled = true;
+        } catch (RejectedExecutionException e) {
+            writeBook(); // deactivated: nothing will write it later
+        }
+    }
+
+    private void writeLater() {
+        synchronized (book) {
+            writeScheduled = false;
+            try {
+                writeBook();
+            } catch (RuntimeException e) {
+                LOG.log(Level.WARNING, "Could not record job leases and completions; retrying in "
+                        + WRITE_RETRY_MILLIS / 1000 + " s: " + e.getMessage());
+                scheduleWrite(WRITE_RETRY_MILLIS);
+            }
+        }
     }
 
     private static Optional<Job> completeIn(Connection c, String jobId, String transport, String path, long at)
@@ -272,6 +369,16 @@ public final class DerbyJobQueue implements JobQueue {
     @Override
     public Optional<Job> fail(String jobId, String error, String transport, String path, Instant now) {
         String lastError = cutError(error);
+        Optional<Job> failed;
+        synchronized (book) {
+            writeBook();
+            failed = failIn(jobId, lastError, transport, path, now);
+            book.forget(jobId);
+        }
+        return failed.map(events::job);
+    }
+
+    private Optional<Job> failIn(String jobId, String lastError, String transport, String path, Instant now) {
         return database.<Optional<Job>>transaction("record the failed attempt of job " + jobId, c -> {
             // Writing first takes the row's lock: no complete() or lease release can change the
             // job between reading its attempts and storing the policy's decision.
@@ -302,7 +409,7 @@ public final class DerbyJobQueue implements JobQueue {
                 update.executeUpdate();
             }
             return job(c, jobId);
-        }).map(events::job);
+        });
     }
 
     /**
@@ -348,7 +455,18 @@ public final class DerbyJobQueue implements JobQueue {
 
     private int releaseLeases(Instant now, Instant endedBy, String error, String reason) {
         long at = now.toEpochMilli();
-        int released = database.transaction("release job leases", c -> {
+        int released;
+        synchronized (book) {
+            writeBook();
+            released = releaseIn(at, endedBy, error);
+            book.releaseEndedBy(endedBy.toEpochMilli());
+        }
+        events.bulk(null, JobState.PENDING, released, reason);
+        return released;
+    }
+
+    private int releaseIn(long at, Instant endedBy, String error) {
+        return database.transaction("release job leases", c -> {
             // attempts stays: the attempt was started. The error says why the job is back.
             try (PreparedStatement update = c.prepareStatement("UPDATE jobs SET state = 'pending',"
                     + " next_attempt_at = ?, lease_until = NULL, last_error = ?, updated_at = ?"
@@ -360,8 +478,6 @@ public final class DerbyJobQueue implements JobQueue {
                 return update.executeUpdate();
             }
         });
-        events.bulk(null, JobState.PENDING, released, reason);
-        return released;
     }
 
     @Override
@@ -437,6 +553,7 @@ public final class DerbyJobQueue implements JobQueue {
 
     @Override
     public Optional<Job> job(String id) {
+        catchUp();
         return database.query("read job " + id, c -> job(c, id));
     }
 
@@ -464,6 +581,7 @@ public final class DerbyJobQueue implements JobQueue {
         parameters.add(limit + 1);
         String sql = "SELECT " + JOB_COLUMNS + " FROM jobs j"
                 + (conditions.isEmpty() ? "" : " WHERE " + String.join(" AND ", conditions)) + PAGE_ORDER;
+        catchUp();
         return database.query("list jobs", c -> {
             List<Job> items = new ArrayList<>(Math.min(limit + 1, 64));
             try (PreparedStatement select = c.prepareStatement(sql)) {
@@ -492,6 +610,7 @@ public final class DerbyJobQueue implements JobQueue {
         if (ids.isEmpty()) {
             return byBlob;
         }
+        catchUp();
         return database.query("read the jobs of " + ids.size() + " blobs", c -> {
             // Chunks of IN lists, each a range scan of the jobs_blob_peer index.
             for (int from = 0; from < ids.size(); from += 100) {
@@ -529,6 +648,7 @@ public final class DerbyJobQueue implements JobQueue {
     }
 
     private Coverage coverageOf(String albumId) {
+        catchUp();
         return database.query("measure replication coverage", c -> {
             try (PreparedStatement select = c.prepareStatement("SELECT COUNT(*), COALESCE(SUM(CASE WHEN NOT EXISTS ("
                     + "SELECT 1 FROM peers x WHERE x.node_id <> b.origin_node_id"
@@ -556,6 +676,7 @@ public final class DerbyJobQueue implements JobQueue {
                 .map(state -> "(SELECT COUNT(*) FROM jobs WHERE state = '" + state.wireName() + "'"
                         + (peerId == null ? "" : " AND peer_id = ?") + ")")
                 .collect(Collectors.joining(", ", "SELECT ", " FROM SYSIBM.SYSDUMMY1"));
+        catchUp();
         return database.query("count jobs" + (peerId == null ? "" : " of peer " + peerId), c -> {
             try (PreparedStatement select = c.prepareStatement(sql)) {
                 if (peerId != null) {

@@ -5,7 +5,9 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.sql.PreparedStatement;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HexFormat;
+import java.util.List;
 
 import org.junit.After;
 import org.junit.Before;
@@ -25,14 +27,23 @@ public abstract class DatabaseTestSupport {
     public TemporaryFolder temp = new TemporaryFolder();
 
     DerbyDatabase database;
+    private final List<DerbyJobQueue> queues = new ArrayList<>();
 
     @Before
     public void openDatabase() throws Exception {
         database = new DerbyDatabase(temp.getRoot().toPath(), 1000, 8);
     }
 
+    /** A job queue on the test's database, deactivated before the database closes. */
+    DerbyJobQueue newQueue() {
+        DerbyJobQueue queue = new DerbyJobQueue(database);
+        queues.add(queue);
+        return queue;
+    }
+
     @After
     public void closeDatabase() {
+        queues.forEach(DerbyJobQueue::close);
         if (database != null) {
             database.close();
         }

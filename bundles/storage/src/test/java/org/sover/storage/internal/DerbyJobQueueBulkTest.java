@@ -43,7 +43,7 @@ public class DerbyJobQueueBulkTest extends DatabaseTestSupport {
 
     @Before
     public void createQueue() {
-        queue = new DerbyJobQueue(database);
+        queue = newQueue();
         repository = new DerbyVaultRepository(database);
         policy = FakeRetryPolicy.retryAfter(Duration.ofSeconds(10));
         queue.bindRetryPolicy(policy);

@@ -35,7 +35,7 @@ public class DerbyJobQueueCoverageTest extends DatabaseTestSupport {
 
     @Before
     public void createServices() {
-        queue = new DerbyJobQueue(database);
+        queue = newQueue();
         repository = new DerbyVaultRepository(database);
         peers = new DerbyPeerStore(database);
         log = new DerbyMetadataLog(database);

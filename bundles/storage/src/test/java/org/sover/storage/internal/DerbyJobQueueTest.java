@@ -44,7 +44,7 @@ public class DerbyJobQueueTest extends DatabaseTestSupport {
 
     @Before
     public void createQueue() {
-        queue = new DerbyJobQueue(database);
+        queue = newQueue();
         policy = FakeRetryPolicy.retryAfter(Duration.ofSeconds(10));
         queue.bindRetryPolicy(policy);
         t0 = Instant.now().plusSeconds(60).truncatedTo(ChronoUnit.MILLIS);

@@ -117,7 +117,7 @@ public class DerbyPeerStoreTest extends DatabaseTestSupport {
 
     @Test
     public void removeDropsThePeerAndItsJobsButKeepsItsBlockEntry() {
-        DerbyJobQueue queue = new DerbyJobQueue(database);
+        DerbyJobQueue queue = newQueue();
         peers.pin(NODE_B, KEY_B, "B", PeerRole.FULL, List.of(), T0);
         peers.pin(NODE_C, key(3), "C", PeerRole.FULL, List.of(), T0);
         queue.enqueue(blobId("1"), null, List.of(NODE_B, NODE_C), Instant.now());

@@ -435,7 +435,7 @@ public class DerbyVaultRepositoryTest extends DatabaseTestSupport {
     @Test
     public void addPhotoWritesAPendingJobForEachPinnedPeerThatIsNotBlocked() {
         DerbyPeerStore peers = new DerbyPeerStore(database);
-        DerbyJobQueue queue = new DerbyJobQueue(database);
+        DerbyJobQueue queue = newQueue();
         pin(peers, "peer-b");
         pin(peers, "peer-c");
         pin(peers, "peer-d");
@@ -477,13 +477,13 @@ public class DerbyVaultRepositoryTest extends DatabaseTestSupport {
 
         assertTrue(repository.addPhoto(newPhoto(album.id(), "a.jpg", T0), blob("a"), "u", null).created());
 
-        assertEquals(0, jobCount(new DerbyJobQueue(database)));
+        assertEquals(0, jobCount(newQueue()));
     }
 
     @Test
     public void removingTheLastRecordOfABlobDropsItsUnfinishedJobs() {
         DerbyPeerStore peers = new DerbyPeerStore(database);
-        DerbyJobQueue queue = new DerbyJobQueue(database);
+        DerbyJobQueue queue = newQueue();
         pin(peers, "peer-b");
         pin(peers, "peer-c");
         Album a = repository.createAlbum("A", NODE);

@@ -34,7 +34,7 @@ public class JobEventsTest extends DatabaseTestSupport {
 
     @Before
     public void createQueue() {
-        queue = new DerbyJobQueue(database);
+        queue = newQueue();
         policy = FakeRetryPolicy.retryAfter(Duration.ofSeconds(10));
         queue.bindRetryPolicy(policy);
         admin = new RecordingEventAdmin();
