@@ -3,7 +3,6 @@ package org.sover.storage.internal;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
-import java.sql.Types;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -122,11 +121,7 @@ final class LeaseBook {
                 finish.setInt(1, j.attempts());
                 finish.setLong(2, j.firstAttemptAt().toEpochMilli());
                 finish.setString(3, j.transport());
-                if (j.path() == null) {
-                    finish.setNull(4, Types.VARCHAR);
-                } else {
-                    finish.setString(4, j.path());
-                }
+                finish.setString(4, j.path());
                 finish.setLong(5, j.updatedAt().toEpochMilli());
                 finish.setString(6, j.id());
                 finish.setString(7, d.leaseWritten() ? "in_flight" : "pending");
