@@ -140,6 +140,7 @@ public final class Harness {
         for (String r : rowsWanted) {
             for (int i = 1; i <= runs; i++) {
                 say("== " + r + " run " + i + "/" + runs + " (load average " + loadAverage() + ")");
+                boolean kept = false;
                 try {
                     switch (r) {
                         case "upload" -> upload();
@@ -157,7 +158,11 @@ public final class Harness {
                     say(msg);
                     firstRowOf(r).errors.add(msg);
                     keepLogs(r + "-" + i);
+                    kept = true;
                 } finally {
+                    if (!kept && System.getenv("BENCH_KEEP_LOGS") != null) { // for investigations: every run's logs
+                        keepLogs(r + "-" + i);
+                    }
                     Procs.deleteTree(work);
                     Files.createDirectories(work);
                 }
@@ -169,7 +174,10 @@ public final class Harness {
         say("wrote " + out);
     }
 
-    /** Copies the consoles and logs of a failed run's processes to bench/target/failed-logs/ before its work is deleted. */
+    /**
+     * Copies the consoles and logs of a run's processes to bench/target/failed-logs/ before its work is deleted:
+     * of a failed run, or of every run with BENCH_KEEP_LOGS set.
+     */
     void keepLogs(String what) {
         Path to = bench.resolve("target/failed-logs").resolve(runId + "-" + what);
         try (java.util.stream.Stream<Path> s = Files.walk(work)) {
@@ -179,9 +187,9 @@ public final class Harness {
                 Files.createDirectories(target.getParent());
                 Files.copy(f, target, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
             }
-            say("kept the logs of the failed run in " + bench.relativize(to));
+            say("kept the logs of the run in " + bench.relativize(to));
         } catch (IOException | RuntimeException e) {
-            say("could not keep the logs of the failed run: " + e);
+            say("could not keep the logs of the run: " + e);
         }
     }
 
@@ -441,6 +449,9 @@ public final class Harness {
             // A's upload (1 GB) is still being written back: B's writes would queue behind it, and
             // Syncthing's B (below) starts from a quiet disk
             Procs.syncDisks();
+            if (System.getenv("BENCH_KEEP_LOGS") != null) { // to line the nodes' logs up with the timing
+                say("replication: pairing (timing starts) at " + Instant.now());
+            }
             long t0 = System.nanoTime();
             HttpResponse<String> line = apiA.postJson("/v1/peers/pairing", "{\"role\":\"full\"}");
             Api.check(line, 201, "pairing line");
@@ -452,10 +463,16 @@ public final class Harness {
             double halfOnB = -1;
             double jobsDoneOnA = -1;
             int polls = 0;
+            StringBuilder timeline = new StringBuilder();
+            long lastCount = -2;
             while (true) {
                 HttpResponse<String> r = apiB.get("/v1/albums/" + album);
                 long count = r.statusCode() == 200 ? Api.num(r.body(), "photoCount") : -1;
                 double now = (System.nanoTime() - t0) / 1e9;
+                if (count != lastCount) {
+                    timeline.append(String.format(Locale.ROOT, " %.2f:%d", now, count));
+                    lastCount = count;
+                }
                 if (count > 0 && firstOnB < 0) {
                     firstOnB = now;
                 }
@@ -477,6 +494,9 @@ public final class Harness {
                 Thread.sleep(100);
             }
             sover = (System.nanoTime() - t0) / 1e9;
+            if (System.getenv("BENCH_KEEP_LOGS") != null) {
+                say("replication: seconds:photos on B" + timeline);
+            }
             int status = apiB.getDiscard("/v1/photos/" + last + "/original");
             if (status != 200) {
                 throw new IllegalStateException("B answers " + status + " for the last photo's original");

@@ -193,9 +193,22 @@ final class Node implements AutoCloseable {
         return false;
     }
 
+    /** Stops the node and deletes its data, keeping its logs beside it (work/<name>-log/) for a failed run's report. */
     @Override
     public void close() {
         stop();
+        if (Files.isDirectory(data)) {
+            Path kept = data.resolveSibling(data.getFileName() + "-log");
+            try (Stream<Path> s = Files.walk(data)) {
+                for (Path f : (Iterable<Path>) s.filter(p -> Files.isRegularFile(p) && p.toString().endsWith(".log"))::iterator) {
+                    Path to = kept.resolve(data.relativize(f).toString());
+                    Files.createDirectories(to.getParent());
+                    Files.copy(f, to, StandardCopyOption.REPLACE_EXISTING);
+                }
+            } catch (IOException | RuntimeException e) {
+                System.err.println("could not keep the logs of " + data + ": " + e);
+            }
+        }
         Procs.deleteTree(data);
     }
 }
