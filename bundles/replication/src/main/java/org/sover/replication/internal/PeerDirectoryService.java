@@ -186,7 +186,14 @@ public final class PeerDirectoryService implements PeerDirectory {
         addresses().forEach(request.putArray("addresses")::add);
         request.put("role", p.role().wireName());
         byte[] body = SignedHeaders.utf8(request.toString());
+        // The other node pins this one before it answers and may push blobs or pull at once;
+        // those requests wait until this node has pinned it below, rather than being refused.
+        try (RequestVerifier.UnderWay underWay = verifier.pairingWith(p.nodeId())) {
+            return pair(p, request, body);
+        }
+    }
 
+    private Peer pair(PairingPayload p, ObjectNode request, byte[] body) throws PairingException {
         List<String> problems = new ArrayList<>();
         for (String address : p.addresses()) {
             NodeClient.Reply reply;

@@ -3,7 +3,11 @@ package org.sover.replication.internal;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import java.util.function.UnaryOperator;
 
@@ -16,7 +20,9 @@ import org.sover.api.replication.PeerStore;
 /**
  * Checks a signed node-to-node request, in the order of docs/PROTOCOL.md: blocked (403), then
  * unknown or unpinned node, bad signature (a tampered body included: its hash is recomputed),
- * timestamp outside the window, replayed nonce (401 each).
+ * timestamp outside the window, replayed nonce (401 each). A request from a node this node is
+ * pairing with at that moment waits for the pairing to end (at most {@link #PAIRING_WAIT}) before
+ * it is checked.
  */
 final class RequestVerifier {
     private final PeerStore peers;
@@ -34,6 +40,35 @@ final class RequestVerifier {
         this.replays = new ReplayGuard(window, 200_000);
     }
 
+    /**
+     * Nodes this node is pairing with right now (it has sent them its pairing request and waits
+     * for their answer), each with the latch its pairing opens when it ends. The answering node
+     * pins this one first and may send right away (its jobs, its first pull), before this node
+     * has read the answer and pinned it.
+     */
+    private final Map<String, CountDownLatch> pairing = new ConcurrentHashMap<>();
+    /** How long a request from a node being paired with waits for that pairing to end. */
+    static final Duration PAIRING_WAIT = Duration.ofSeconds(20);
+
+    /**
+     * Marks a pairing with {@code nodeId} as under way until the returned handle is closed:
+     * meanwhile that node's requests wait for it instead of being refused as unknown.
+     */
+    UnderWay pairingWith(String nodeId) {
+        CountDownLatch done = new CountDownLatch(1);
+        pairing.put(nodeId, done);
+        return () -> {
+            pairing.remove(nodeId, done);
+            done.countDown();
+        };
+    }
+
+    /** A pairing under way; closing it ends it. */
+    interface UnderWay extends AutoCloseable {
+        @Override
+        void close();
+    }
+
     /** The pinned peer that sent the request. */
     Peer verify(String method, String path, String query, byte[] body, UnaryOperator<String> header)
             throws NodeAuthException {
@@ -49,6 +84,16 @@ final class RequestVerifier {
             throws NodeAuthException {
         String nodeId = senderOf(header);
         Optional<Peer> peer = peers.peer(nodeId);
+        CountDownLatch underWay = peer.isEmpty() ? pairing.get(nodeId) : null;
+        if (underWay != null) {
+            try {
+                if (underWay.await(PAIRING_WAIT.toMillis(), TimeUnit.MILLISECONDS)) {
+                    peer = peers.peer(nodeId);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
         if (peer.isEmpty()) {
             boolean waiting = peers.pending().stream().anyMatch(p -> p.nodeId().equals(nodeId));
             throw waiting
