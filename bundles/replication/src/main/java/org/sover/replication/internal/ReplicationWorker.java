@@ -20,6 +20,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import org.osgi.framework.Constants;
+import org.osgi.service.event.Event;
+import org.osgi.service.event.EventConstants;
+import org.osgi.service.event.EventHandler;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
@@ -34,6 +37,7 @@ import org.sover.api.replication.JobQueue;
 import org.sover.api.replication.JobState;
 import org.sover.api.replication.Peer;
 import org.sover.api.replication.PeerStore;
+import org.sover.api.replication.ReplicationEvents;
 import org.sover.api.replication.ReplicationMonitor;
 import org.sover.api.replication.TransferException;
 import org.sover.api.replication.Transport;
@@ -48,10 +52,14 @@ import org.slf4j.LoggerFactory;
  * {@code service.ranking} down (falling back within the same attempt), checks the receiver's
  * acknowledgement against the manifest, and completes or fails the job. On start every lease
  * left by a previous process is released; on a timer, expired leases and cooled-down failed
- * jobs return to pending.
+ * jobs return to pending. Jobs that become pending in bulk (a peer paired or back, a requeue)
+ * wake it at once instead of at its next tick.
  */
-@Component(service = ReplicationWorker.class, immediate = true, configurationPid = "org.sover.replication")
-public final class ReplicationWorker {
+@Component(service = { ReplicationWorker.class, EventHandler.class }, immediate = true,
+        configurationPid = "org.sover.replication",
+        property = { EventConstants.EVENT_TOPIC + "=" + ReplicationEvents.JOBS,
+                EventConstants.EVENT_FILTER + "=(" + ReplicationEvents.STATE + "=pending)" })
+public final class ReplicationWorker implements EventHandler {
     private static final Logger LOG = LoggerFactory.getLogger(ReplicationWorker.class);
     private static final long TICK_MILLIS = 500;
     private static final long MAINTENANCE_SECONDS = 5;
@@ -80,6 +88,12 @@ public final class ReplicationWorker {
     public ReplicationWorker(@Reference JobQueue jobs, @Reference PeerStore peers,
             @Reference VaultRepository repository, @Reference BlobStore blobs, @Reference ReplicationMonitor monitor,
             ReplicationConfig config) {
+        this(jobs, peers, repository, blobs, monitor, config, TICK_MILLIS);
+    }
+
+    /** {@code tickMillis}: how often the worker looks for due jobs without being woken. */
+    ReplicationWorker(JobQueue jobs, PeerStore peers, VaultRepository repository, BlobStore blobs,
+            ReplicationMonitor monitor, ReplicationConfig config, long tickMillis) {
         this.monitor = monitor;
         this.jobs = jobs;
         this.peers = peers;
@@ -96,7 +110,7 @@ public final class ReplicationWorker {
         if (released > 0) {
             LOG.info("{} replication jobs were in flight when the node stopped; they are pending again", released);
         }
-        dispatcher.scheduleWithFixedDelay(this::dispatch, 0, TICK_MILLIS, TimeUnit.MILLISECONDS);
+        dispatcher.scheduleWithFixedDelay(this::dispatch, 0, tickMillis, TimeUnit.MILLISECONDS);
         dispatcher.scheduleWithFixedDelay(this::maintain, MAINTENANCE_SECONDS, MAINTENANCE_SECONDS, TimeUnit.SECONDS);
     }
 
@@ -183,6 +197,12 @@ public final class ReplicationWorker {
         } finally {
             dispatching.set(false);
         }
+    }
+
+    /** Many jobs became pending (a peer paired or back, a requeue by hand): lease them now. */
+    @Override
+    public void handleEvent(Event event) {
+        wake();
     }
 
     private void wake() {

@@ -70,10 +70,43 @@ public class ReplicationWorkerChainTest {
         assertTrue("contacts written: " + contacts.get(), contacts.get() <= 2);
     }
 
+    @Test
+    public void jobsBecomingPendingInBulkAreLeasedWithoutWaitingForTheNextTick() throws Exception {
+        // A tick of a minute: without the wake, nothing added after the first look is leased in this test.
+        ReplicationWorker worker = new ReplicationWorker(queue(), peers(), repository(), blobs(),
+                proxy(ReplicationMonitor.class, (name, args) -> null),
+                TestConfigs.of(ReplicationConfig.class, Map.of("parallelTransfers", 2)), 60_000);
+        try {
+            worker.addTransport(transport(), Map.of(Constants.SERVICE_ID, 1L));
+            long deadline = System.nanoTime() + 20_000_000_000L;
+            while (looks.get() == 0 && System.nanoTime() < deadline) {
+                Thread.sleep(10); // the worker's first look at the queue, at its start, found nothing
+            }
+            assertEquals(1, looks.get());
+            synchronized (pending) {
+                for (int i = 0; i < 3; i++) {
+                    pending.add(new Job("job-" + i, "blob-" + i, "photo-" + i, "peer-b", JobState.PENDING, 0, T, null,
+                            null, null, T, T, null, null));
+                }
+            }
+            worker.handleEvent(new org.osgi.service.event.Event(org.sover.api.replication.ReplicationEvents.JOBS,
+                    Map.of(org.sover.api.replication.ReplicationEvents.STATE, "pending")));
+            while (completed.size() < 3 && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+        } finally {
+            worker.stop();
+        }
+        assertEquals(List.of("job-0", "job-1", "job-2"), completed.stream().sorted().toList());
+    }
+
+    private final AtomicInteger looks = new AtomicInteger();
+
     private JobQueue queue() {
         return proxy(JobQueue.class, (name, args) -> switch (name) {
             case "releaseAllLeases", "releaseExpiredLeases", "promoteCooledDown" -> 0;
             case "lease" -> {
+                looks.incrementAndGet();
                 synchronized (pending) {
                     Job j = pending.poll();
                     if (j != null) {
