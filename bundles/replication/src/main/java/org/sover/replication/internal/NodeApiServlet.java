@@ -154,6 +154,35 @@ public final class NodeApiServlet extends HttpServlet implements NodeRequestHand
         }
         Peer peer = directory.verifier().verifyHashed("PUT", path, req.getQueryString(),
                 record.manifest().cipherSha256(), req::getHeader);
+        try {
+            receiveBlob(req, resp, peer, record);
+        } finally {
+            drain(req, record.manifest().cipherSize());
+        }
+    }
+
+    /**
+     * Reads what is left of a family node's push after the answer went out (a blob this node
+     * already has, a refusal): closing a connection with bytes unread resets it, and the reset
+     * can destroy the answer before the sender reads it.
+     */
+    private static void drain(HttpServletRequest req, long limit) {
+        try {
+            java.io.InputStream in = req.getInputStream();
+            byte[] buf = new byte[64 * 1024];
+            long left = limit;
+            int n;
+            while (left > 0 && (n = in.read(buf, 0, (int) Math.min(buf.length, left))) > 0) {
+                left -= n;
+            }
+        } catch (IOException e) {
+            // The sender stopped sending: nothing is left to read.
+        }
+    }
+
+    private void receiveBlob(HttpServletRequest req, HttpServletResponse resp, Peer peer, BlobRecord record)
+            throws IOException {
+        String blobId = record.id();
         long length = req.getContentLengthLong();
         if (length >= 0 && length != record.manifest().cipherSize()) {
             send(req, resp, 400, error("bad_length", "The body has " + length + " bytes; the manifest says "

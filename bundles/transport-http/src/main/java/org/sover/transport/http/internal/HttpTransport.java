@@ -8,6 +8,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -93,33 +94,39 @@ public final class HttpTransport implements Transport {
         Duration timeout = Duration.ofSeconds(60 + size / MIN_BYTES_PER_SECOND);
         List<String> problems = new ArrayList<>();
         for (String address : peer.addresses()) {
-            String nonce = SignedHeaders.newNonce();
-            HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(stripSlash(address) + path + "?" + query))
-                    .timeout(timeout).header("Content-Type", "application/octet-stream")
-                    .PUT(HttpRequest.BodyPublishers.fromPublisher(
-                            HttpRequest.BodyPublishers.ofInputStream(() -> open(blob.id())), size));
-            for (Map.Entry<String, String> h : SignedHeaders.signHashed(identity, "PUT", path, query,
-                    blob.manifest().cipherSha256(), clock.millis(), nonce).entrySet()) {
-                request.header(h.getKey(), h.getValue());
+            String nonce = null;
+            HttpResponse<byte[]> reply = null;
+            // A connection the peer closed as we took it from the pool fails before any answer;
+            // once more on a new connection tells that apart from a peer that is not there.
+            for (int tries = 0; reply == null && tries < 2; tries++) {
+                nonce = SignedHeaders.newNonce();
+                try {
+                    reply = http.send(request(address, path, query, blob, nonce, timeout),
+                            HttpResponse.BodyHandlers.ofByteArray());
+                } catch (HttpTimeoutException | java.net.ConnectException e) {
+                    problems.add(address + ": " + describe(e));
+                    break;
+                } catch (IOException | UncheckedIOException e) {
+                    if (tries == 1) {
+                        problems.add(address + ": " + describe(e));
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new TransferException("interrupted (the node is stopping)", pathOf(address), e);
+                }
             }
-            HttpResponse<byte[]> reply;
-            try {
-                reply = http.send(request.build(), HttpResponse.BodyHandlers.ofByteArray());
-            } catch (IOException | UncheckedIOException e) {
-                problems.add(address + ": " + describe(e));
+            if (reply == null) {
                 continue;
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new TransferException("interrupted (the node is stopping)", pathOf(address), e);
             }
-            JsonNode answer = parse(reply.body());
-            if (reply.statusCode() != 200) {
+            HttpResponse<byte[]> answered = reply;
+            JsonNode answer = parse(answered.body());
+            if (answered.statusCode() != 200) {
                 // The peer answered: another of its addresses would answer the same.
-                throw new TransferException(address + " refused the blob: HTTP " + reply.statusCode() + " "
+                throw new TransferException(address + " refused the blob: HTTP " + answered.statusCode() + " "
                         + answer.path("message").asText(answer.path("error").asText("")), pathOf(address), null);
             }
-            if (!SignedHeaders.responseSignedBy(signatures, peer.publicKey(), path, nonce, reply.statusCode(),
-                    reply.body(), name -> reply.headers().firstValue(name).orElse(null))) {
+            if (!SignedHeaders.responseSignedBy(signatures, peer.publicKey(), path, nonce, answered.statusCode(),
+                    answered.body(), name -> answered.headers().firstValue(name).orElse(null))) {
                 throw new TransferException("the answer from " + address + " is not signed by node " + peer.nodeId(),
                         pathOf(address), null);
             }
@@ -128,6 +135,24 @@ public final class HttpTransport implements Transport {
         }
         throw TransferException.unreachable("cannot reach node " + peer.name() + ": " + String.join("; ", problems),
                 null);
+    }
+
+    /**
+     * The signed PUT of one blob. Not with {@code Expect: 100-continue}: JDK 17's client waited
+     * past its own timeout for a peer that answered such a request with a final status (a
+     * refusal) and closed the connection; the receiving end reads what it refuses instead.
+     */
+    private HttpRequest request(String address, String path, String query, BlobRecord blob, String nonce,
+            Duration timeout) {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(stripSlash(address) + path + "?" + query))
+                .timeout(timeout).header("Content-Type", "application/octet-stream")
+                .PUT(HttpRequest.BodyPublishers.fromPublisher(
+                        HttpRequest.BodyPublishers.ofInputStream(() -> open(blob.id())), blob.manifest().cipherSize()));
+        for (Map.Entry<String, String> h : SignedHeaders.signHashed(identity, "PUT", path, query,
+                blob.manifest().cipherSha256(), clock.millis(), nonce).entrySet()) {
+            request.header(h.getKey(), h.getValue());
+        }
+        return request.build();
     }
 
     private InputStream open(String blobId) {
