@@ -30,16 +30,6 @@ final class RequestVerifier {
     private final Clock clock;
     private final Supplier<Duration> window;
     private final ReplayGuard replays;
-
-    /** {@code window} is read at each check, so a configuration change never resets the replay memory. */
-    RequestVerifier(PeerStore peers, SignatureVerifier signatures, Clock clock, Supplier<Duration> window) {
-        this.peers = peers;
-        this.signatures = signatures;
-        this.clock = clock;
-        this.window = window;
-        this.replays = new ReplayGuard(window, 200_000);
-    }
-
     /**
      * Nodes this node is pairing with right now (it has sent them its pairing request and waits
      * for their answer), each with the latch its pairing opens when it ends. The answering node
@@ -49,6 +39,15 @@ final class RequestVerifier {
     private final Map<String, CountDownLatch> pairing = new ConcurrentHashMap<>();
     /** How long a request from a node being paired with waits for that pairing to end. */
     static final Duration PAIRING_WAIT = Duration.ofSeconds(20);
+
+    /** {@code window} is read at each check, so a configuration change never resets the replay memory. */
+    RequestVerifier(PeerStore peers, SignatureVerifier signatures, Clock clock, Supplier<Duration> window) {
+        this.peers = peers;
+        this.signatures = signatures;
+        this.clock = clock;
+        this.window = window;
+        this.replays = new ReplayGuard(window, 200_000);
+    }
 
     /**
      * Marks a pairing with {@code nodeId} as under way until the returned handle is closed:
