@@ -46,7 +46,7 @@ public final class NodeApiServlet extends HttpServlet implements NodeRequestHand
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final int MAX_BODY = 64 * 1024;
     private final transient PeerDirectoryService directory;
-    private final transient PeerStore peers;
+    private final transient ContactWrites contacts;
     private final transient MetadataLog log;
     private final transient BlobReceiver receiver;
     private final transient VaultRepository repository;
@@ -57,7 +57,7 @@ public final class NodeApiServlet extends HttpServlet implements NodeRequestHand
             @Reference MetadataLog log, @Reference BlobReceiver receiver, @Reference VaultRepository repository,
             @Reference BlobStore blobs) {
         this.directory = directory;
-        this.peers = peers;
+        this.contacts = new ContactWrites(peers);
         this.log = log;
         this.receiver = receiver;
         this.repository = repository;
@@ -116,7 +116,7 @@ public final class NodeApiServlet extends HttpServlet implements NodeRequestHand
                 ops(req, resp, directory.verifier().verify(method, path, req.getQueryString(), body, req::getHeader));
             } else if (path.equals("/node/v1/ping") && (method.equals("GET") || method.equals("POST"))) {
                 Peer peer = directory.verifier().verify(method, path, req.getQueryString(), body, req::getHeader);
-                peers.recordContact(peer.nodeId(), java.time.Instant.now(), null);
+                contacts.record(peer, java.time.Instant.now());
                 ObjectNode answer = JSON.createObjectNode();
                 answer.put("nodeId", directory.identity().nodeId());
                 answer.put("peer", peer.nodeId());
@@ -197,7 +197,7 @@ public final class NodeApiServlet extends HttpServlet implements NodeRequestHand
             send(req, resp, e.status(), error(e.code(), e.getMessage()));
             return;
         }
-        peers.recordContact(peer.nodeId(), java.time.Instant.now(), null);
+        contacts.record(peer, java.time.Instant.now());
         ObjectNode answer = JSON.createObjectNode();
         answer.put("blobId", stored.blobId());
         answer.put("size", stored.size());
@@ -247,7 +247,7 @@ public final class NodeApiServlet extends HttpServlet implements NodeRequestHand
             send(req, resp, 400, error("bad_cursor", "That op-log cursor is not valid; start again without one."));
             return;
         }
-        peers.recordContact(peer.nodeId(), java.time.Instant.now(), null);
+        contacts.record(peer, java.time.Instant.now());
         ObjectNode answer = JSON.createObjectNode();
         page.items().forEach(c -> answer.withArray("changes").add(ChangeCodec.encode(c)));
         if (page.items().isEmpty()) {

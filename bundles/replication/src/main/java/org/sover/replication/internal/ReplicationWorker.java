@@ -75,9 +75,7 @@ public final class ReplicationWorker implements EventHandler {
     private final Semaphore slots;
     private final AtomicInteger capacity;
     private final AtomicBoolean dispatching = new AtomicBoolean();
-    /** When this worker last wrote a successful contact per peer (epoch ms). */
-    private final Map<String, Long> contactWritten = new ConcurrentHashMap<>();
-    static final long CONTACT_WRITE_MILLIS = 1000;
+    private final ContactWrites contacts;
     private volatile ReplicationConfig config;
 
     /** A transport with its ranking, highest first. */
@@ -97,6 +95,7 @@ public final class ReplicationWorker implements EventHandler {
         this.monitor = monitor;
         this.jobs = jobs;
         this.peers = peers;
+        this.contacts = new ContactWrites(peers);
         this.repository = repository;
         this.blobs = blobs;
         this.config = config;
@@ -283,7 +282,7 @@ public final class ReplicationWorker implements EventHandler {
                         List<Job> leased = jobs.lease(null, 1, leaseTime(), now);
                         next = leased.isEmpty() ? null : leased.get(0);
                     }
-                    recordContact(peer.nodeId(), now);
+                    contacts.record(peer, now);
                     monitor.sent(peer.nodeId(), ack.size(), ack.path());
                     LOG.debug("sent blob {} to {} over {} in {} ms", blob.id(), peer.name(), t.name(),
                             Duration.between(started, now).toMillis());
@@ -315,7 +314,7 @@ public final class ReplicationWorker implements EventHandler {
         }
         if (unreachable && lastTransport != null) {
             // Counted as down: the metadata pull requeues its jobs as soon as it answers again.
-            contactWritten.remove(peer.nodeId());
+            contacts.forget(peer.nodeId());
             peers.recordError(peer.nodeId(), error, now);
         }
         return null;
@@ -328,20 +327,6 @@ public final class ReplicationWorker implements EventHandler {
 
     private Duration leaseTime() {
         return Duration.ofSeconds(Math.max(60, config.leaseSeconds()));
-    }
-
-    /**
-     * Records a successful contact with the peer, at most once a second per peer from this
-     * worker (each is a commit on the peer's row, which every sender would otherwise queue for);
-     * at once after this worker recorded an error for it.
-     */
-    private void recordContact(String peerId, Instant now) {
-        long at = now.toEpochMilli();
-        Long last = contactWritten.get(peerId);
-        if (last == null || at - last >= CONTACT_WRITE_MILLIS) {
-            contactWritten.put(peerId, at);
-            peers.recordContact(peerId, now, null);
-        }
     }
 
     /**

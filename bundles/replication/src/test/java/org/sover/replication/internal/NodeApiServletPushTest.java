@@ -46,18 +46,23 @@ public class NodeApiServletPushTest {
     private Ed25519NodeIdentity self;
     private Ed25519NodeIdentity sender;
     private PeerStore peers;
+    private final AtomicReference<Peer> pinned = new AtomicReference<>();
+    private final java.util.concurrent.atomic.AtomicInteger contacts = new java.util.concurrent.atomic.AtomicInteger();
 
     @Before
     public void create() throws Exception {
         self = new Ed25519NodeIdentity(temp.getRoot().toPath().resolve("self"));
         sender = new Ed25519NodeIdentity(temp.getRoot().toPath().resolve("sender"));
-        Peer pinned = new Peer(sender.nodeId(), sender.publicKey(), "sender", PeerRole.FULL, List.of(), false,
-                Instant.now(), null, null, null);
+        pinned.set(new Peer(sender.nodeId(), sender.publicKey(), "sender", PeerRole.FULL, List.of(), false,
+                Instant.now(), null, null, null));
         peers = proxy(PeerStore.class, (name, args) -> switch (name) {
-            case "peer" -> sender.nodeId().equals(args[0]) ? Optional.of(pinned) : Optional.empty();
+            case "peer" -> sender.nodeId().equals(args[0]) ? Optional.of(pinned.get()) : Optional.empty();
             case "isBlocked" -> false;
             case "pending" -> List.of();
-            case "recordContact" -> null;
+            case "recordContact" -> {
+                contacts.incrementAndGet();
+                yield null;
+            }
             default -> throw new UnsupportedOperationException(name);
         });
     }
@@ -100,11 +105,34 @@ public class NodeApiServletPushTest {
         assertEquals(0, pushed.unread);
     }
 
+    @Test
+    public void aBurstOfPushesWritesTheContactOnceUnlessThePeerHasAnErrorOnRecord() throws Exception {
+        BlobReceiver storing = receiver((record, in) -> {
+            in.readAllBytes();
+            return new Delivery(record.id(), CIPHER_SIZE, SHA, null);
+        });
+        NodeApiServlet servlet = servlet(storing);
+        for (int i = 0; i < 5; i++) {
+            assertEquals(200, push(servlet).answer.status());
+        }
+        // Five pushes within a second: one commit on the peer's row, not five.
+        assertEquals(1, contacts.get());
+
+        Peer p = pinned.get();
+        pinned.set(new Peer(p.nodeId(), p.publicKey(), p.name(), p.role(), p.addresses(), false, p.pairedAt(),
+                p.lastContactAt(), "cannot reach it", Instant.now()));
+        assertEquals(200, push(servlet).answer.status());
+        assertEquals("an error on record is cleared at once", 2, contacts.get());
+    }
+
     private record Pushed(NodeTunnel.Response answer, int unread) {
     }
 
-    /** A signed PUT of a blob from the pinned sender through the servlet; what it answered and left unread. */
     private Pushed push(BlobReceiver receiver) throws Exception {
+        return push(servlet(receiver));
+    }
+
+    private NodeApiServlet servlet(BlobReceiver receiver) {
         PeerDirectoryService directory = new PeerDirectoryService(peers, self, new Ed25519SignatureVerifier(),
                 proxy(org.sover.api.crypto.VaultCipher.class, (n, a) -> null),
                 proxy(org.sover.api.vault.VaultRepository.class, (n, a) -> null),
@@ -114,6 +142,11 @@ public class NodeApiServletPushTest {
                 proxy(org.sover.api.replication.MetadataLog.class, (n, a) -> null), receiver,
                 proxy(org.sover.api.vault.VaultRepository.class, (n, a) -> null),
                 proxy(org.sover.api.storage.BlobStore.class, (n, a) -> null));
+        return servlet;
+    }
+
+    /** A signed PUT of a blob from the pinned sender through the servlet; what it answered and left unread. */
+    private Pushed push(NodeApiServlet servlet) throws Exception {
         org.sover.api.vault.BlobRecord record = new org.sover.api.vault.BlobRecord(
                 new BlobManifest("blob-1", CIPHER_SIZE - 100, CIPHER_SIZE, 1, SHA, sender.nodeId(), Instant.now()),
                 new byte[64]);
