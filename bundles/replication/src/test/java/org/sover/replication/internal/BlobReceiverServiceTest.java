@@ -11,7 +11,6 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.lang.reflect.Proxy;
 import java.nio.channels.SeekableByteChannel;
 import java.nio.file.NoSuchFileException;
 import java.time.Instant;
@@ -284,7 +283,7 @@ public class BlobReceiverServiceTest {
 
     /** Only blob() and putBlobRecord() are used by the receiver. */
     private static VaultRepository repository(Map<String, BlobRecord> records) {
-        return fake(VaultRepository.class, (name, args) -> switch (name) {
+        return Fakes.of(VaultRepository.class, (name, args) -> switch (name) {
             case "blob" -> Optional.ofNullable(records.get((String) args[0]));
             case "putBlobRecord" -> records.putIfAbsent(((BlobRecord) args[0]).id(), (BlobRecord) args[0]) == null;
             default -> throw new UnsupportedOperationException(name);
@@ -293,24 +292,10 @@ public class BlobReceiverServiceTest {
 
     /** Only peer() is used by the receiver. */
     private static PeerStore peerStore(Map<String, Peer> pinned) {
-        return fake(PeerStore.class, (name, args) -> switch (name) {
+        return Fakes.of(PeerStore.class, (name, args) -> switch (name) {
             case "peer" -> Optional.ofNullable(pinned.get((String) args[0]));
             default -> throw new UnsupportedOperationException(name);
         });
-    }
-
-    private interface Answer {
-        Object answer(String method, Object[] args);
-    }
-
-    private static <T> T fake(Class<T> type, Answer answer) {
-        return type.cast(Proxy.newProxyInstance(type.getClassLoader(), new Class<?>[] {type},
-                (proxy, method, args) -> switch (method.getName()) {
-                    case "toString" -> "fake " + type.getSimpleName();
-                    case "hashCode" -> System.identityHashCode(proxy);
-                    case "equals" -> proxy == args[0];
-                    default -> answer.answer(method.getName(), args);
-                }));
     }
 
     private static EventAdmin recorder(List<Event> events) {

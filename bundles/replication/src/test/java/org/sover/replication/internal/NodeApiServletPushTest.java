@@ -4,7 +4,6 @@ import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertTrue;
 
 import java.io.InputStream;
-import java.lang.reflect.Proxy;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.List;
@@ -55,7 +54,7 @@ public class NodeApiServletPushTest {
         sender = new Ed25519NodeIdentity(temp.getRoot().toPath().resolve("sender"));
         pinned.set(new Peer(sender.nodeId(), sender.publicKey(), "sender", PeerRole.FULL, List.of(), false,
                 Instant.now(), null, null, null));
-        peers = proxy(PeerStore.class, (name, args) -> switch (name) {
+        peers = Fakes.of(PeerStore.class, (name, args) -> switch (name) {
             case "peer" -> sender.nodeId().equals(args[0]) ? Optional.of(pinned.get()) : Optional.empty();
             case "isBlocked" -> false;
             case "pending" -> List.of();
@@ -134,14 +133,14 @@ public class NodeApiServletPushTest {
 
     private NodeApiServlet servlet(BlobReceiver receiver) {
         PeerDirectoryService directory = new PeerDirectoryService(peers, self, new Ed25519SignatureVerifier(),
-                proxy(org.sover.api.crypto.VaultCipher.class, (n, a) -> null),
-                proxy(org.sover.api.vault.VaultRepository.class, (n, a) -> null),
-                proxy(org.sover.api.replication.JobQueue.class, (n, a) -> null),
+                Fakes.of(org.sover.api.crypto.VaultCipher.class, (n, a) -> null),
+                Fakes.of(org.sover.api.vault.VaultRepository.class, (n, a) -> null),
+                Fakes.of(org.sover.api.replication.JobQueue.class, (n, a) -> null),
                 TestConfigs.of(ReplicationConfig.class, Map.of()));
         NodeApiServlet servlet = new NodeApiServlet(directory, peers,
-                proxy(org.sover.api.replication.MetadataLog.class, (n, a) -> null), receiver,
-                proxy(org.sover.api.vault.VaultRepository.class, (n, a) -> null),
-                proxy(org.sover.api.storage.BlobStore.class, (n, a) -> null));
+                Fakes.of(org.sover.api.replication.MetadataLog.class, (n, a) -> null), receiver,
+                Fakes.of(org.sover.api.vault.VaultRepository.class, (n, a) -> null),
+                Fakes.of(org.sover.api.storage.BlobStore.class, (n, a) -> null));
         return servlet;
     }
 
@@ -167,23 +166,9 @@ public class NodeApiServletPushTest {
     }
 
     private static BlobReceiver receiver(Receive receive) {
-        return proxy(BlobReceiver.class, (name, args) -> switch (name) {
+        return Fakes.of(BlobReceiver.class, (name, args) -> switch (name) {
             case "receive" -> receive.receive((org.sover.api.vault.BlobRecord) args[1], (InputStream) args[2]);
             default -> throw new UnsupportedOperationException(name);
         });
-    }
-
-    interface Answer {
-        Object answer(String method, Object[] args) throws Exception;
-    }
-
-    private static <T> T proxy(Class<T> type, Answer answer) {
-        return type.cast(Proxy.newProxyInstance(type.getClassLoader(), new Class<?>[] {type},
-                (p, method, args) -> switch (method.getName()) {
-                    case "toString" -> "fake " + type.getSimpleName();
-                    case "hashCode" -> System.identityHashCode(p);
-                    case "equals" -> p == args[0];
-                    default -> answer.answer(method.getName(), args);
-                }));
     }
 }

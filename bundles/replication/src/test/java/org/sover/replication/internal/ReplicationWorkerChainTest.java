@@ -3,7 +3,6 @@ package org.sover.replication.internal;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertTrue;
 
-import java.lang.reflect.Proxy;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.Deque;
@@ -45,7 +44,7 @@ public class ReplicationWorkerChainTest {
     @Test
     public void aSenderLeasesTheNextJobItself() throws Exception {
         ReplicationWorker worker = new ReplicationWorker(queue(), peers(), repository(), blobs(),
-                proxy(ReplicationMonitor.class, (name, args) -> null),
+                Fakes.of(ReplicationMonitor.class, (name, args) -> null),
                 TestConfigs.of(ReplicationConfig.class, Map.of("parallelTransfers", 1)));
         try {
             worker.addTransport(transport(), Map.of(Constants.SERVICE_ID, 1L));
@@ -74,7 +73,7 @@ public class ReplicationWorkerChainTest {
     public void jobsBecomingPendingInBulkAreLeasedWithoutWaitingForTheNextTick() throws Exception {
         // A tick of a minute: without the wake, nothing added after the first look is leased in this test.
         ReplicationWorker worker = new ReplicationWorker(queue(), peers(), repository(), blobs(),
-                proxy(ReplicationMonitor.class, (name, args) -> null),
+                Fakes.of(ReplicationMonitor.class, (name, args) -> null),
                 TestConfigs.of(ReplicationConfig.class, Map.of("parallelTransfers", 2)), 60_000);
         try {
             worker.addTransport(transport(), Map.of(Constants.SERVICE_ID, 1L));
@@ -103,7 +102,7 @@ public class ReplicationWorkerChainTest {
     private final AtomicInteger looks = new AtomicInteger();
 
     private JobQueue queue() {
-        return proxy(JobQueue.class, (name, args) -> switch (name) {
+        return Fakes.of(JobQueue.class, (name, args) -> switch (name) {
             case "releaseAllLeases", "releaseExpiredLeases", "promoteCooledDown" -> 0;
             case "lease" -> {
                 looks.incrementAndGet();
@@ -123,7 +122,7 @@ public class ReplicationWorkerChainTest {
     private PeerStore peers() {
         Peer b = new Peer("peer-b", new byte[32], "B", PeerRole.FULL, List.of("http://127.0.0.1:1"), false, T, null, null,
                 null);
-        return proxy(PeerStore.class, (name, args) -> switch (name) {
+        return Fakes.of(PeerStore.class, (name, args) -> switch (name) {
             case "peer" -> Optional.of(b);
             case "recordContact" -> {
                 contacts.incrementAndGet();
@@ -138,14 +137,14 @@ public class ReplicationWorkerChainTest {
     }
 
     private VaultRepository repository() {
-        return proxy(VaultRepository.class, (name, args) -> switch (name) {
+        return Fakes.of(VaultRepository.class, (name, args) -> switch (name) {
             case "blob" -> Optional.of(record((String) args[0]));
             default -> throw new UnsupportedOperationException(name);
         });
     }
 
     private BlobStore blobs() {
-        return proxy(BlobStore.class, (name, args) -> switch (name) {
+        return Fakes.of(BlobStore.class, (name, args) -> switch (name) {
             case "size" -> 1100L;
             default -> throw new UnsupportedOperationException(name);
         });
@@ -168,14 +167,5 @@ public class ReplicationWorkerChainTest {
                 return new Delivery(blob.id(), 1100, SHA, "lan");
             }
         };
-    }
-
-    interface Answer {
-        Object answer(String method, Object[] args);
-    }
-
-    private static <T> T proxy(Class<T> type, Answer answer) {
-        return type.cast(Proxy.newProxyInstance(type.getClassLoader(), new Class<?>[] {type},
-                (p, method, args) -> answer.answer(method.getName(), args)));
     }
 }

@@ -4,7 +4,6 @@ import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertThrows;
 import static org.junit.Assert.assertTrue;
 
-import java.lang.reflect.Proxy;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -48,13 +47,12 @@ public class RequestVerifierPairingTest {
     @Before
     public void create() throws Exception {
         other = new Ed25519NodeIdentity(temp.getRoot().toPath().resolve("other"));
-        PeerStore peers = (PeerStore) Proxy.newProxyInstance(PeerStore.class.getClassLoader(),
-                new Class<?>[] {PeerStore.class}, (proxy, method, args) -> switch (method.getName()) {
-                    case "peer" -> Optional.ofNullable(pinned.get((String) args[0]));
-                    case "pending" -> List.of();
-                    case "isBlocked" -> false;
-                    default -> throw new UnsupportedOperationException(method.getName());
-                });
+        PeerStore peers = Fakes.of(PeerStore.class, (name, args) -> switch (name) {
+            case "peer" -> Optional.ofNullable(pinned.get((String) args[0]));
+            case "pending" -> List.of();
+            case "isBlocked" -> false;
+            default -> throw new UnsupportedOperationException(name);
+        });
         verifier = new RequestVerifier(peers, new Ed25519SignatureVerifier(), Clock.systemUTC(),
                 () -> Duration.ofMinutes(5));
     }
