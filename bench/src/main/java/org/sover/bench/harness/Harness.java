@@ -51,6 +51,8 @@ public final class Harness {
 
     int runs = 3;
     boolean quick;
+    /** For investigations (BENCH_KEEP_LOGS set): every run keeps its logs, the replication row logs its timeline. */
+    static final boolean KEEP_ALL_LOGS = System.getenv("BENCH_KEEP_LOGS") != null;
     long seed = 6;
     Set<String> rowsWanted = new LinkedHashSet<>(
             List.of("upload", "replication", "webrtc", "catchup", "boot", "jobqueue", "signal"));
@@ -140,7 +142,7 @@ public final class Harness {
         for (String r : rowsWanted) {
             for (int i = 1; i <= runs; i++) {
                 say("== " + r + " run " + i + "/" + runs + " (load average " + loadAverage() + ")");
-                boolean kept = false;
+                boolean failed = false;
                 try {
                     switch (r) {
                         case "upload" -> upload();
@@ -157,10 +159,9 @@ public final class Harness {
                     String msg = r + " run " + i + " failed: " + e;
                     say(msg);
                     firstRowOf(r).errors.add(msg);
-                    keepLogs(r + "-" + i);
-                    kept = true;
+                    failed = true;
                 } finally {
-                    if (!kept && System.getenv("BENCH_KEEP_LOGS") != null) { // for investigations: every run's logs
+                    if (failed || KEEP_ALL_LOGS) {
                         keepLogs(r + "-" + i);
                     }
                     Procs.deleteTree(work);
@@ -449,7 +450,7 @@ public final class Harness {
             // A's upload (1 GB) is still being written back: B's writes would queue behind it, and
             // Syncthing's B (below) starts from a quiet disk
             Procs.syncDisks();
-            if (System.getenv("BENCH_KEEP_LOGS") != null) { // to line the nodes' logs up with the timing
+            if (KEEP_ALL_LOGS) { // to line the nodes' logs up with the timing
                 say("replication: pairing (timing starts) at " + Instant.now());
             }
             long t0 = System.nanoTime();
@@ -494,7 +495,7 @@ public final class Harness {
                 Thread.sleep(100);
             }
             sover = (System.nanoTime() - t0) / 1e9;
-            if (System.getenv("BENCH_KEEP_LOGS") != null) {
+            if (KEEP_ALL_LOGS) {
                 say("replication: seconds:photos on B" + timeline);
             }
             int status = apiB.getDiscard("/v1/photos/" + last + "/original");
