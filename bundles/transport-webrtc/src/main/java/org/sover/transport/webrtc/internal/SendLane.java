@@ -46,6 +46,8 @@ final class SendLane extends ChannelEnd {
      * lane in memory: 8 MiB × the default 8 transfers at once = 64 MiB at worst.
      */
     static final long WINDOW = 8L * 1024 * 1024;
+    /** How long a sender waits before it looks at the channel's buffer again. */
+    static final long POLL_NANOS = 3_000_000;
 
     private volatile Exchange current;
     /** A frame came after an answer, when the receiver owes nothing: the two ends are out of step. */
@@ -150,7 +152,7 @@ final class SendLane extends ChannelEnd {
         long size = blob.manifest().cipherSize();
         long sent = 0;
         while (sent < size && !x.reply.isDone()) {
-            while (ch.bufferedAmount() >= HIGH_WATER || sent - x.consumed.get() >= WINDOW) {
+            while (ch.queuedBytes() >= HIGH_WATER || sent - x.consumed.get() >= WINDOW) {
                 if (x.reply.isDone()) {
                     return;
                 }
@@ -162,7 +164,10 @@ final class SendLane extends ChannelEnd {
                     throw new IOException("sending to " + peer + " stalled after " + sent + " of " + size
                             + " bytes (" + (sent - x.consumed.get()) + " not yet taken by the receiver)");
                 }
-                LockSupport.parkNanos(1_000_000);
+                // 3 ms, not 1: eight lanes polling at 1 kHz cost the sending node about 12 % of
+                // its CPU in native calls (bench/RESULTS.md, 2026-11-22 20:20). The buffer stays
+                // full meanwhile: 4 MiB lasts over 20 ms at 150 MB/s, the fastest a channel ran here.
+                LockSupport.parkNanos(POLL_NANOS);
                 if (Thread.interrupted()) {
                     Thread.currentThread().interrupt();
                     throw new InterruptedIOException("interrupted (the node is stopping)");
