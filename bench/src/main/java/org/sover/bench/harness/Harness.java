@@ -433,6 +433,8 @@ public final class Harness {
         row.setup = big.files().size() + " files, " + String.format(Locale.ROOT, "%.0f MB", big.bytes() / MB);
         warmCache(big.files());
         double sover;
+        double cpuA;
+        double cpuB;
         try (Node a = new Node(assembly, work, "rep-a"); Node b = new Node(assembly, work, "rep-b")) {
             a.noWebrtc();
             Node.startHealthy(a, b);
@@ -453,6 +455,10 @@ public final class Harness {
             if (KEEP_ALL_LOGS) { // to line the nodes' logs up with the timing
                 say("replication: pairing (timing starts) at " + Instant.now());
             }
+            long pidA = a.javaPid();
+            long pidB = b.javaPid();
+            double cpuA0 = WebRtcRows.cpuSeconds(pidA);
+            double cpuB0 = WebRtcRows.cpuSeconds(pidB);
             long t0 = System.nanoTime();
             HttpResponse<String> line = apiA.postJson("/v1/peers/pairing", "{\"role\":\"full\"}");
             Api.check(line, 201, "pairing line");
@@ -495,6 +501,8 @@ public final class Harness {
                 Thread.sleep(100);
             }
             sover = (System.nanoTime() - t0) / 1e9;
+            cpuA = WebRtcRows.cpuSeconds(pidA) - cpuA0;
+            cpuB = WebRtcRows.cpuSeconds(pidB) - cpuB0;
             if (KEEP_ALL_LOGS) {
                 say("replication: seconds:photos on B" + timeline);
             }
@@ -505,8 +513,8 @@ public final class Harness {
             String jobs = apiA.get("/v1/jobs?limit=1").body();
             say("replication: A's jobs after: " + jobs.replaceAll(".*\"counts\"", "counts"));
             rows.get("replication").notes.add(String.format(Locale.ROOT,
-                    "first photo on B %.1f s, half %.1f s, A's jobs all done %.1f s (polled every ~0.5 s)", firstOnB, halfOnB,
-                    jobsDoneOnA));
+                    "first photo on B %.1f s, half %.1f s, A's jobs all done %.1f s (polled every ~0.5 s); CPU A %.1f s + B %.1f s",
+                    firstOnB, halfOnB, jobsDoneOnA, cpuA, cpuB));
         }
         double ref = syncthing(big);
         row.sover.add(sover);
@@ -538,6 +546,7 @@ public final class Harness {
                 Thread.sleep(100);
             }
             Procs.syncDisks();
+            double cpuA0 = a.cpuSeconds();
             b.start();
             deadline = b.startedNanos + TimeUnit.SECONDS.toNanos(900);
             while (!b.complete(data.files().size(), data.bytes())) {
@@ -547,6 +556,9 @@ public final class Harness {
                 Thread.sleep(100);
             }
             double s = (System.nanoTime() - b.startedNanos) / 1e9;
+            double cpuA = a.cpuSeconds() - cpuA0;
+            double cpuB = b.cpuSeconds(); // B's whole life is the timed phase
+            rows.get("replication").notes.add(String.format(Locale.ROOT, "Syncthing CPU A %.1f s + B %.1f s", cpuA, cpuB));
             long n = 0;
             long bytes = 0;
             for (Path f : data.files()) {

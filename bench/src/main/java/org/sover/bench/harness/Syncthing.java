@@ -151,8 +151,16 @@ final class Syncthing implements AutoCloseable {
         return process != null && process.isAlive();
     }
 
-    long pid() {
-        return process == null ? -1 : process.pid();
+    /** CPU seconds of the monitor process and the Syncthing it runs (1.19 keeps a monitor despite --no-restart). */
+    double cpuSeconds() {
+        if (process == null) {
+            return -1;
+        }
+        double sum = WebRtcRows.cpuSeconds(process.pid());
+        for (ProcessHandle h : process.toHandle().descendants().toList()) {
+            sum += Math.max(0, WebRtcRows.cpuSeconds(h.pid()));
+        }
+        return sum;
     }
 
     @Override
