@@ -156,7 +156,7 @@ final class Syncthing implements AutoCloseable {
         if (process == null) {
             return -1;
         }
-        double sum = WebRtcRows.cpuSeconds(process.pid());
+        double sum = Math.max(0, WebRtcRows.cpuSeconds(process.pid()));
         for (ProcessHandle h : process.toHandle().descendants().toList()) {
             sum += Math.max(0, WebRtcRows.cpuSeconds(h.pid()));
         }

@@ -164,9 +164,9 @@ final class SendLane extends ChannelEnd {
                     throw new IOException("sending to " + peer + " stalled after " + sent + " of " + size
                             + " bytes (" + (sent - x.consumed.get()) + " not yet taken by the receiver)");
                 }
-                // 3 ms, not 1: eight lanes polling at 1 kHz cost the sending node about 12 % of
-                // its CPU in native calls (bench/RESULTS.md, 2026-11-22 20:20). The buffer stays
-                // full meanwhile: 4 MiB lasts over 20 ms at 150 MB/s, the fastest a channel ran here.
+                // 3 ms, not 1: eight lanes polling at 1 kHz cost the sending node about 12 % more
+                // CPU (bench/RESULTS.md, notes of 2026-11-22 21:20). The buffer stays full
+                // meanwhile: 4 MiB lasts over 20 ms at 171 MB/s, the fastest raw channel measured here.
                 LockSupport.parkNanos(POLL_NANOS);
                 if (Thread.interrupted()) {
                     Thread.currentThread().interrupt();
