@@ -109,7 +109,7 @@ final class CoturnServer implements AutoCloseable {
 
     /** CPU seconds coturn used so far (user + system), or -1. */
     double cpuSeconds() {
-        return process == null ? -1 : WebRtcRows.cpuSeconds(process.pid());
+        return process == null ? -1 : Procs.cpuSeconds(process.pid());
     }
 
     @Override

@@ -457,8 +457,8 @@ public final class Harness {
             }
             long pidA = a.javaPid();
             long pidB = b.javaPid();
-            double cpuA0 = WebRtcRows.cpuSeconds(pidA);
-            double cpuB0 = WebRtcRows.cpuSeconds(pidB);
+            double cpuA0 = Procs.cpuSeconds(pidA);
+            double cpuB0 = Procs.cpuSeconds(pidB);
             long t0 = System.nanoTime();
             HttpResponse<String> line = apiA.postJson("/v1/peers/pairing", "{\"role\":\"full\"}");
             Api.check(line, 201, "pairing line");
@@ -501,8 +501,8 @@ public final class Harness {
                 Thread.sleep(100);
             }
             sover = (System.nanoTime() - t0) / 1e9;
-            cpuA = WebRtcRows.cpuSeconds(pidA) - cpuA0;
-            cpuB = WebRtcRows.cpuSeconds(pidB) - cpuB0;
+            cpuA = Procs.cpuSeconds(pidA) - cpuA0;
+            cpuB = Procs.cpuSeconds(pidB) - cpuB0;
             if (KEEP_ALL_LOGS) {
                 say("replication: seconds:photos on B" + timeline);
             }

@@ -65,6 +65,18 @@ final class Procs {
                 .mapToLong(ProcessHandle::pid).findFirst().orElse(-1);
     }
 
+    /** utime + stime of a process from /proc/<pid>/stat, in seconds (clock ticks of 1/100 s), or -1. */
+    static double cpuSeconds(long pid) {
+        try {
+            String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            // after the name: state(0) ppid(1) ... utime is field 14 overall = index 11 here, stime index 12
+            return (Long.parseLong(f[11]) + Long.parseLong(f[12])) / 100.0;
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        }
+    }
+
     /** A /proc/<pid>/status field in kB (VmRSS, VmHWM), or -1. */
     static long statusKb(long pid, String field) {
         try {

@@ -156,9 +156,9 @@ final class Syncthing implements AutoCloseable {
         if (process == null) {
             return -1;
         }
-        double sum = Math.max(0, WebRtcRows.cpuSeconds(process.pid()));
+        double sum = Math.max(0, Procs.cpuSeconds(process.pid()));
         for (ProcessHandle h : process.toHandle().descendants().toList()) {
-            sum += Math.max(0, WebRtcRows.cpuSeconds(h.pid()));
+            sum += Math.max(0, Procs.cpuSeconds(h.pid()));
         }
         return sum;
     }

@@ -229,8 +229,8 @@ final class WebRtcRows {
             Harness.awaitIngested(a, n); // as in the replication row
             long pidA = a.javaPid();
             long pidB = b.javaPid();
-            double cpuA0 = cpuSeconds(pidA);
-            double cpuB0 = cpuSeconds(pidB);
+            double cpuA0 = Procs.cpuSeconds(pidA);
+            double cpuB0 = Procs.cpuSeconds(pidB);
             double turn0 = turn.cpuSeconds();
             long[] udp0 = udp();
             Procs.syncDisks(); // A's upload written back first, as in the replication row
@@ -255,7 +255,7 @@ final class WebRtcRows {
                 long now = System.nanoTime();
                 if (count > 0 && firstOnB < 0) {
                     firstOnB = (now - t0) / 1e9;
-                    cpuFirst = cpuSeconds(pidA) - cpuA0 + cpuSeconds(pidB) - cpuB0;
+                    cpuFirst = Procs.cpuSeconds(pidA) - cpuA0 + Procs.cpuSeconds(pidB) - cpuB0;
                 }
                 if (count >= n / 2 && halfOnB < 0) {
                     halfOnB = (now - t0) / 1e9;
@@ -290,8 +290,8 @@ final class WebRtcRows {
                 Thread.sleep(100);
             }
             double seconds = (System.nanoTime() - t0) / 1e9;
-            double cpuA = cpuSeconds(pidA) - cpuA0;
-            double cpuB = cpuSeconds(pidB) - cpuB0;
+            double cpuA = Procs.cpuSeconds(pidA) - cpuA0;
+            double cpuB = Procs.cpuSeconds(pidB) - cpuB0;
             double cpuTurn = turn.cpuSeconds() - turn0;
             long[] udp1 = udp();
             int status = apiB.getDiscard("/v1/photos/" + last + "/original");
@@ -744,18 +744,6 @@ final class WebRtcRows {
             return new long[] {Long.parseLong(v[names.indexOf("InDatagrams")]), Long.parseLong(v[names.indexOf("RcvbufErrors")])};
         } catch (IOException | RuntimeException e) {
             return new long[] {0, 0};
-        }
-    }
-
-    /** utime + stime of a process from /proc/<pid>/stat, in seconds (clock ticks of 1/100 s), or -1. */
-    static double cpuSeconds(long pid) {
-        try {
-            String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
-            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-            // after the name: state(0) ppid(1) ... utime is field 14 overall = index 11 here, stime index 12
-            return (Long.parseLong(f[11]) + Long.parseLong(f[12])) / 100.0;
-        } catch (IOException | RuntimeException e) {
-            return -1;
         }
     }
 }
