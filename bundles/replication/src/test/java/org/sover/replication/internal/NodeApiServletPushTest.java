@@ -9,6 +9,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 
 import javax.servlet.http.HttpServletRequest;
@@ -46,7 +47,7 @@ public class NodeApiServletPushTest {
     private Ed25519NodeIdentity sender;
     private PeerStore peers;
     private final AtomicReference<Peer> pinned = new AtomicReference<>();
-    private final java.util.concurrent.atomic.AtomicInteger contacts = new java.util.concurrent.atomic.AtomicInteger();
+    private final AtomicInteger contacts = new AtomicInteger();
 
     @Before
     public void create() throws Exception {
