@@ -12,12 +12,16 @@ import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.SeekableByteChannel;
 import java.nio.channels.WritableByteChannel;
+import java.nio.file.FileStore;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileAttributeView;
+import java.nio.file.attribute.FileStoreAttributeView;
 import java.util.Arrays;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
 
@@ -162,6 +166,105 @@ public class FileBlobStoreTest {
         InsufficientStorageException e = assertThrows(InsufficientStorageException.class, full::create);
         assertTrue(e.getMessage(), e.getMessage().contains("MiB are free"));
         assertEquals(0, pendingFiles());
+    }
+
+    @Test
+    public void theVolumeIsLookedUpOnceAndTheFreeSpaceAskedEachTime() throws IOException {
+        AtomicInteger lookups = new AtomicInteger();
+        AtomicLong free = new AtomicLong(5L << 30);
+        AtomicBoolean broken = new AtomicBoolean();
+        FileStore real = Files.getFileStore(root);
+        FileBlobStore.VolumeFreeSpace space = new FileBlobStore.VolumeFreeSpace(path -> {
+            lookups.incrementAndGet();
+            return new DelegatingStore(real) {
+                @Override
+                public long getUsableSpace() throws IOException {
+                    if (broken.get()) {
+                        throw new IOException("statvfs failed");
+                    }
+                    return free.get();
+                }
+            };
+        });
+
+        assertEquals(5L << 30, space.of(root));
+        free.set(3L << 30);
+        assertEquals(3L << 30, space.of(root));
+        assertEquals(1, lookups.get());
+
+        broken.set(true);
+        assertThrows(IOException.class, () -> space.of(root));
+        broken.set(false);
+        assertEquals(3L << 30, space.of(root));
+        assertEquals("a failed call looks the volume up again", 2, lookups.get());
+    }
+
+    @Test
+    public void theRealVolumeReportsItsFreeSpace() throws IOException {
+        long expected = Files.getFileStore(root).getUsableSpace();
+        long measured = new FileBlobStore.VolumeFreeSpace().of(root);
+        // other processes write to the same disk meanwhile
+        assertTrue(measured + " against " + expected, Math.abs(measured - expected) < (256L << 20));
+        assertTrue(measured > 0);
+    }
+
+    /** A FileStore that answers like another one; tests override what they need. */
+    private static class DelegatingStore extends FileStore {
+        private final FileStore real;
+
+        DelegatingStore(FileStore real) {
+            this.real = real;
+        }
+
+        @Override
+        public String name() {
+            return real.name();
+        }
+
+        @Override
+        public String type() {
+            return real.type();
+        }
+
+        @Override
+        public boolean isReadOnly() {
+            return real.isReadOnly();
+        }
+
+        @Override
+        public long getTotalSpace() throws IOException {
+            return real.getTotalSpace();
+        }
+
+        @Override
+        public long getUsableSpace() throws IOException {
+            return real.getUsableSpace();
+        }
+
+        @Override
+        public long getUnallocatedSpace() throws IOException {
+            return real.getUnallocatedSpace();
+        }
+
+        @Override
+        public boolean supportsFileAttributeView(Class<? extends FileAttributeView> type) {
+            return real.supportsFileAttributeView(type);
+        }
+
+        @Override
+        public boolean supportsFileAttributeView(String name) {
+            return real.supportsFileAttributeView(name);
+        }
+
+        @Override
+        public <V extends FileStoreAttributeView> V getFileStoreAttributeView(Class<V> type) {
+            return real.getFileStoreAttributeView(type);
+        }
+
+        @Override
+        public Object getAttribute(String attribute) throws IOException {
+            return real.getAttribute(attribute);
+        }
     }
 
     @Test
