@@ -262,16 +262,18 @@ public final class Harness {
         double[] atOnce = uploadOnFreshNode("up", UPLOADS_AT_ONCE, true);
         double sover = atOnce[0];
         double thumbsAfter = atOnce[1];
+        String cpu = String.format(Locale.ROOT, "%.1f s: CPU node %.1f s, harness (the clients) %.1f s", atOnce[2], atOnce[3],
+                atOnce[4]);
         // the same files one request after the other, on a fresh node: for the notes
         double sequential = uploadOnFreshNode("up-seq", 1, false)[0];
         double ref = Math.min(disk, aes);
         row.sover.add(sover);
         row.ref.add(ref);
-        row.notes.add(String.format(Locale.ROOT, "disk %.0f, AES %.0f; one upload at a time: %.0f MB/s; all thumbnails "
-                + "made %.1f s after the last answer", disk, aes, sequential, thumbsAfter));
+        row.notes.add(String.format(Locale.ROOT, "disk %.0f, AES %.0f; %s; one upload at a time: %.0f MB/s; all thumbnails "
+                + "made %.1f s after the last answer", disk, aes, cpu, sequential, thumbsAfter));
         say(String.format(Locale.ROOT, "upload: Sover %.1f MB/s (%d at once), %.1f MB/s one at a time; disk+fsync %.0f MB/s, "
-                + "AES-GCM %.0f MB/s; thumbnails done %.1f s after the last answer", sover, UPLOADS_AT_ONCE, sequential, disk,
-                aes, thumbsAfter));
+                + "AES-GCM %.0f MB/s; thumbnails done %.1f s after the last answer; %s", sover, UPLOADS_AT_ONCE, sequential, disk,
+                aes, thumbsAfter, cpu));
     }
 
     /**
@@ -284,12 +286,21 @@ public final class Harness {
             node.awaitHealthy(180);
             Api api = node.admin();
             String album = api.createAlbum("bench upload, " + atOnce + " at once");
+            long pid = node.javaPid();
+            long self = ProcessHandle.current().pid();
+            double cpu0 = Procs.cpuSeconds(pid);
+            double self0 = Procs.cpuSeconds(self);
+            java.util.Map<String, double[]> threads0 = Procs.threadCpu(pid);
             long t0 = System.nanoTime();
             uploadAll(api, album, big.files(), atOnce);
             long t1 = System.nanoTime();
+            double cpu = Procs.cpuSeconds(pid) - cpu0;
+            double client = Procs.cpuSeconds(self) - self0;
+            say("upload (" + atOnce + " at once): the node's busiest threads: "
+                    + Procs.topThreads(threads0, Procs.threadCpu(pid), 8));
             checkCount(api, album, big.files().size());
             return new double[] {big.bytes() / MB / ((t1 - t0) / 1e9),
-                thumbnails ? awaitThumbnails(node, big.files().size(), t1) : Double.NaN};
+                thumbnails ? awaitThumbnails(node, big.files().size(), t1) : Double.NaN, (t1 - t0) / 1e9, cpu, client};
         }
     }
 
@@ -332,6 +343,11 @@ public final class Harness {
             try (java.util.stream.Stream<Path> s = Files.walk(blobs)) {
                 count = s.filter(p -> !p.toString().contains("/.tmp/") && p.getFileName().toString().endsWith("t")
                         && Files.isRegularFile(p)).count();
+            } catch (java.io.UncheckedIOException e) {
+                if (!(e.getCause() instanceof java.nio.file.NoSuchFileException)) {
+                    throw e;
+                }
+                count = -1; // a temporary file (a thumbnail being written) went away under the walk: count again
             }
             if (count >= n) {
                 return (System.nanoTime() - sinceNanos) / 1e9;

@@ -77,6 +77,50 @@ final class Procs {
         }
     }
 
+    /**
+     * CPU seconds per thread group of a process (thread names from /proc/<pid>/task/<tid>/stat with
+     * trailing numbers dropped, so "qtp123-45" and "qtp123-46" count together), for profiling notes:
+     * {user, kernel} each.
+     */
+    static java.util.Map<String, double[]> threadCpu(long pid) {
+        java.util.Map<String, double[]> out = new java.util.TreeMap<>();
+        try (Stream<Path> tasks = Files.list(Path.of("/proc/" + pid + "/task"))) {
+            for (Path t : tasks.toList()) {
+                try {
+                    String stat = Files.readString(t.resolve("stat"));
+                    String name = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')')).replaceAll("[-#_ ]?\\d+$", "");
+                    String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                    double[] sum = out.computeIfAbsent(name, k -> new double[2]);
+                    sum[0] += Long.parseLong(f[11]) / 100.0;
+                    sum[1] += Long.parseLong(f[12]) / 100.0;
+                } catch (IOException | RuntimeException gone) {
+                    // the thread ended meanwhile
+                }
+            }
+        } catch (IOException e) {
+            // the process is gone
+        }
+        return out;
+    }
+
+    /**
+     * The {@code n} thread groups that used the most CPU between two {@link #threadCpu} readings,
+     * "name 1.2 s (kernel 0.4)" each.
+     */
+    static String topThreads(java.util.Map<String, double[]> before, java.util.Map<String, double[]> after, int n) {
+        double[] none = new double[2];
+        return after.entrySet().stream()
+                .map(e -> {
+                    double[] b = before.getOrDefault(e.getKey(), none);
+                    return java.util.Map.entry(e.getKey(), new double[] {e.getValue()[0] - b[0], e.getValue()[1] - b[1]});
+                })
+                .filter(e -> e.getValue()[0] + e.getValue()[1] >= 0.05)
+                .sorted(java.util.Comparator.comparingDouble(e -> -(e.getValue()[0] + e.getValue()[1]))).limit(n)
+                .map(e -> String.format(java.util.Locale.ROOT, "%s %.1f s (kernel %.1f)", e.getKey(),
+                        e.getValue()[0] + e.getValue()[1], e.getValue()[1]))
+                .collect(java.util.stream.Collectors.joining(", "));
+    }
+
     /** A /proc/<pid>/status field in kB (VmRSS, VmHWM), or -1. */
     static long statusKb(long pid, String field) {
         try {
