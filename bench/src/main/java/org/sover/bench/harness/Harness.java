@@ -257,6 +257,7 @@ public final class Harness {
         Row row = rows.get("upload");
         row.setup = big.files().size() + " files, " + String.format(Locale.ROOT, "%.0f MB", big.bytes() / MB);
         warmCache(big.files());
+        settle("upload: disk reference");
         double disk = diskWrite(big.files());
         double aes = aesEncrypt(big.files());
         double[] atOnce = uploadOnFreshNode("up", UPLOADS_AT_ONCE, true);
@@ -286,6 +287,7 @@ public final class Harness {
             node.awaitHealthy(180);
             Api api = node.admin();
             String album = api.createAlbum("bench upload, " + atOnce + " at once");
+            settle("upload: Sover, " + atOnce + " at once");
             long pid = node.javaPid();
             long self = ProcessHandle.current().pid();
             double cpu0 = Procs.cpuSeconds(pid);
@@ -466,8 +468,8 @@ public final class Harness {
             // finished its scan; otherwise the timed phase would share the CPU with upload work.
             awaitIngested(a, n);
             // A's upload (1 GB) is still being written back: B's writes would queue behind it, and
-            // Syncthing's B (below) starts from a quiet disk
-            Procs.syncDisks();
+            // Syncthing's B (below) starts from a quiet disk; and both start on cold memory
+            settle("replication: Sover");
             if (KEEP_ALL_LOGS) { // to line the nodes' logs up with the timing
                 say("replication: pairing (timing starts) at " + Instant.now());
             }
@@ -561,7 +563,7 @@ public final class Harness {
                 }
                 Thread.sleep(100);
             }
-            Procs.syncDisks();
+            settle("replication: Syncthing");
             double cpuA0 = a.cpuSeconds();
             b.start();
             deadline = b.startedNanos + TimeUnit.SECONDS.toNanos(900);
@@ -660,6 +662,7 @@ public final class Harness {
             }
             album.sover.add(Row.median(ms));
             // B comes back
+            settle("catch-up");
             b.start();
             deadline = b.startedNanos + TimeUnit.SECONDS.toNanos(1200);
             String jobs = "";
@@ -850,6 +853,12 @@ public final class Harness {
     }
 
     // ---------------------------------------------------------------- report
+
+    /** {@link Procs#settle()} before a timed phase, logged. */
+    void settle(String phase) throws IOException, InterruptedException {
+        double waited = Procs.settle();
+        say(String.format(Locale.ROOT, "%s: disks synced, %.1f s waited for freed memory to settle", phase, waited));
+    }
 
     void say(String s) {
         String line = Instant.now().toString().substring(11, 19) + " " + s;

@@ -56,6 +56,7 @@ final class Procs {
             }
         }
         LIVE.remove(p);
+        freed();
     }
 
     /** The JVM among the process and its descendants (bin/karaf runs java as a child). */
@@ -139,6 +140,39 @@ final class Procs {
      * Writes every dirty page to disk ({@code sync}, at most 120 s), so a timed phase does not
      * start while the kernel is still writing back what the untimed setup just wrote.
      */
+    /**
+     * How long freed memory takes to become "cold" on this VM. The guest (Firecracker, a
+     * virtio balloon with free page reporting) hands pages it frees back to the host about 2 s
+     * later, and the next write into such a page faults in the host: writing 1 GB into the page
+     * cache cost 1.0–1.4 s of kernel CPU in pages freed 6 s or more before, 0.2 s in pages freed
+     * just before (dd, 2026-11-22 22:40); the disk reference ran at 456–468 MB/s against 687–691.
+     * A timed phase that starts right after a node's data or a reference's files were deleted
+     * thus writes several times cheaper than one that starts later. The harness lets every timed
+     * phase start from the same, cold state: {@link #settle()}.
+     */
+    static final long SETTLE_NANOS = TimeUnit.SECONDS.toNanos(12);
+    private static volatile long lastFreedNanos = System.nanoTime() - SETTLE_NANOS;
+
+    /** Notes that the harness just freed memory or page cache (deleted files, ended a process). */
+    static void freed() {
+        lastFreedNanos = System.nanoTime();
+    }
+
+    /**
+     * Before a timed phase: writes dirty pages back ({@code sync}), then waits until
+     * {@link #SETTLE_NANOS} have passed since the harness last freed memory (the host's discard of
+     * freed guest pages cannot be observed from inside the guest, so this is a fixed time).
+     * Returns the seconds waited.
+     */
+    static double settle() throws IOException, InterruptedException {
+        syncDisks();
+        long wait = lastFreedNanos + SETTLE_NANOS - System.nanoTime();
+        if (wait > 0) {
+            TimeUnit.NANOSECONDS.sleep(wait);
+        }
+        return Math.max(0, wait) / 1e9;
+    }
+
     static void syncDisks() throws IOException, InterruptedException {
         Process p = new ProcessBuilder("sync").redirectErrorStream(true).start();
         if (!p.waitFor(120, java.util.concurrent.TimeUnit.SECONDS)) {
@@ -171,6 +205,7 @@ final class Procs {
         } catch (IOException e) {
             System.err.println("could not delete " + dir + ": " + e);
         }
+        freed();
     }
 
     static void sleep(long ms) {

@@ -227,13 +227,14 @@ final class WebRtcRows {
                     : "direct", data.files().size(), (System.nanoTime() - u0) / 1e9));
             int n = data.files().size();
             Harness.awaitIngested(a, n); // as in the replication row
+            // A's upload written back first, and cold memory, as in the replication row
+            h.settle("webrtc-" + (relay ? "relay" : "direct") + ": Sover");
             long pidA = a.javaPid();
             long pidB = b.javaPid();
             double cpuA0 = Procs.cpuSeconds(pidA);
             double cpuB0 = Procs.cpuSeconds(pidB);
             double turn0 = turn.cpuSeconds();
             long[] udp0 = udp();
-            Procs.syncDisks(); // A's upload written back first, as in the replication row
             h.say("webrtc-" + (relay ? "relay" : "direct") + ": pairing (timing starts)");
             long t0 = System.nanoTime();
             HttpResponse<String> line = apiA.postJson("/v1/peers/pairing", "{\"role\":\"full\"}");
@@ -454,6 +455,7 @@ final class WebRtcRows {
      */
     private static RawResult raw(Harness h, boolean relay, CoturnServer turn, Path work) throws Exception {
         DataGen.DataSet data = h.big;
+        h.settle("webrtc-" + (relay ? "relay" : "direct") + ": raw");
         Path dir = Files.createTempDirectory(work, relay ? "raw-relay-" : "raw-direct-");
         Path tmp = Files.createDirectories(dir.resolve("tmp"));
         Path list = dir.resolve("files.txt");
