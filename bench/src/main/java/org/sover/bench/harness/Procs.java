@@ -151,7 +151,8 @@ final class Procs {
      * phase start from the same, cold state: {@link #settle()}.
      */
     static final long SETTLE_NANOS = TimeUnit.SECONDS.toNanos(12);
-    private static volatile long lastFreedNanos = System.nanoTime() - SETTLE_NANOS;
+    /** As if memory had just been freed when the harness starts: the build before it (run.sh) just ended its JVMs. */
+    private static volatile long lastFreedNanos = System.nanoTime();
 
     /** Notes that the harness just freed memory or page cache (deleted files, ended a process). */
     static void freed() {
