@@ -69,13 +69,18 @@ final class Procs {
     /** utime + stime of a process from /proc/<pid>/stat, in seconds (clock ticks of 1/100 s), or -1. */
     static double cpuSeconds(long pid) {
         try {
-            String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
-            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-            // after the name: state(0) ppid(1) ... utime is field 14 overall = index 11 here, stime index 12
-            return (Long.parseLong(f[11]) + Long.parseLong(f[12])) / 100.0;
+            double[] t = userKernelSeconds(Files.readString(Path.of("/proc/" + pid + "/stat")));
+            return t[0] + t[1];
         } catch (IOException | RuntimeException e) {
             return -1;
         }
+    }
+
+    /** utime and stime of a /proc stat line (a process' or a thread's), in seconds (clock ticks of 1/100 s). */
+    private static double[] userKernelSeconds(String stat) {
+        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        // after the name: state(0) ppid(1) ... utime is field 14 overall = index 11 here, stime index 12
+        return new double[] {Long.parseLong(f[11]) / 100.0, Long.parseLong(f[12]) / 100.0};
     }
 
     /**
@@ -90,10 +95,10 @@ final class Procs {
                 try {
                     String stat = Files.readString(t.resolve("stat"));
                     String name = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')')).replaceAll("[-#_ ]?\\d+$", "");
-                    String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                    double[] used = userKernelSeconds(stat);
                     double[] sum = out.computeIfAbsent(name, k -> new double[2]);
-                    sum[0] += Long.parseLong(f[11]) / 100.0;
-                    sum[1] += Long.parseLong(f[12]) / 100.0;
+                    sum[0] += used[0];
+                    sum[1] += used[1];
                 } catch (IOException | RuntimeException gone) {
                     // the thread ended meanwhile
                 }
@@ -137,14 +142,10 @@ final class Procs {
     }
 
     /**
-     * Writes every dirty page to disk ({@code sync}, at most 120 s), so a timed phase does not
-     * start while the kernel is still writing back what the untimed setup just wrote.
-     */
-    /**
      * How long freed memory takes to become "cold" on this VM. The guest (Firecracker, a
      * virtio balloon with free page reporting) hands pages it frees back to the host about 2 s
      * later, and the next write into such a page faults in the host: writing 1 GB into the page
-     * cache cost 1.0–1.4 s of kernel CPU in pages freed 6 s or more before, 0.2 s in pages freed
+     * cache cost 1.0–1.6 s of kernel CPU in pages freed 6 s or more before, 0.2 s in pages freed
      * just before (dd, 2026-11-22 22:40); the disk reference ran at 456–468 MB/s against 687–691.
      * A timed phase that starts right after a node's data or a reference's files were deleted
      * thus writes several times cheaper than one that starts later. The harness lets every timed
@@ -174,6 +175,10 @@ final class Procs {
         return Math.max(0, wait) / 1e9;
     }
 
+    /**
+     * Writes every dirty page to disk ({@code sync}, at most 120 s), so a timed phase does not
+     * start while the kernel is still writing back what the untimed setup just wrote.
+     */
     static void syncDisks() throws IOException, InterruptedException {
         Process p = new ProcessBuilder("sync").redirectErrorStream(true).start();
         if (!p.waitFor(120, java.util.concurrent.TimeUnit.SECONDS)) {
