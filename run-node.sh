@@ -31,7 +31,9 @@ stop_node() {
 trap stop_node INT TERM
 
 for _ in $(seq 1 240); do
-    if curl -fsS -o /dev/null "http://127.0.0.1:${port}/v1/health" 2>/dev/null; then
+    # the API first, then the web UI (a bundle of its own, registered a moment later)
+    if curl -fsS -o /dev/null "http://127.0.0.1:${port}/v1/health" 2>/dev/null \
+            && curl -fsS -o /dev/null "http://127.0.0.1:${port}/" 2>/dev/null; then
         echo
         echo "Sover node is running. Open the web UI: http://localhost:${port}/"
         if [ -f "$data/setup-code" ]; then

@@ -74,6 +74,17 @@ public final class NodeProcess implements AutoCloseable {
         return this;
     }
 
+    /**
+     * Waits until the web UI answers at {@code /}. The console is a bundle of its own: its servlet
+     * registers after the vault API's, so {@code /v1/health} can say UP while {@code /} still
+     * answers 404 (about 0.1 s in a CI run, where a browser that loaded the page in that moment
+     * waited in vain on the 404 page).
+     */
+    public NodeProcess awaitUi(Duration timeout) throws InterruptedException {
+        http().await("/", r -> r.statusCode() == 200, timeout);
+        return this;
+    }
+
     /** The JVM's pid (bin/karaf may run it as a child). */
     public long javaPid() {
         return process.toHandle().descendants().filter(h -> h.info().command().map(c -> c.endsWith("java")).orElse(false))
@@ -133,9 +144,18 @@ public final class NodeProcess implements AutoCloseable {
     public record ClientResult(int exitCode, String output) {
     }
 
-    /** Stops the node and removes its data directory: for tests that leave gigabytes behind. */
+    /**
+     * Stops the node and removes its data directory: for tests that leave gigabytes behind. Its
+     * Karaf log is kept beside the console output ({@code <data>-karaf.log}), so a failed scenario
+     * still shows what the node logged (a 503's cause, say).
+     */
     public void closeAndDeleteData() throws Exception {
         close();
+        Path karafLog = data.resolve("karaf/log/karaf.log");
+        if (Files.exists(karafLog)) {
+            Files.copy(karafLog, data.resolveSibling(data.getFileName() + "-karaf.log"),
+                    java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        }
         try (java.util.stream.Stream<Path> s = Files.walk(data)) {
             s.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
         }

@@ -38,7 +38,8 @@ public class BrowserIT {
     public void start() throws Exception {
         browser = Browser.open(); // fails first, and says what to install, without Chromium
         driver = browser.driver;
-        node = NodeProcess.create("browser", Map.of()).start().awaitHealthy(Duration.ofSeconds(90));
+        node = NodeProcess.create("browser", Map.of()).start().awaitHealthy(Duration.ofSeconds(90))
+                .awaitUi(Duration.ofSeconds(30));
     }
 
     @After

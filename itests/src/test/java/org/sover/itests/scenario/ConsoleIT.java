@@ -461,6 +461,7 @@ public class ConsoleIT {
 
     /** A new browser signed in to the node as its admin, on the given page. */
     private Browser signIn(NodeProcess node, String hash) throws Exception {
+        node.awaitUi(BOOT);
         Browser browser = Browser.open();
         browsers.add(browser);
         browser.get(node, hash);
