@@ -151,7 +151,7 @@ public final class NodeProcess implements AutoCloseable {
      */
     public void closeAndDeleteData() throws Exception {
         close();
-        Path karafLog = data.resolve("karaf/log/karaf.log");
+        Path karafLog = karafLog();
         if (Files.exists(karafLog)) {
             Files.copy(karafLog, data.resolveSibling(data.getFileName() + "-karaf.log"),
                     java.nio.file.StandardCopyOption.REPLACE_EXISTING);
@@ -189,6 +189,11 @@ public final class NodeProcess implements AutoCloseable {
         Files.writeString(tmp, text);
         Files.move(tmp, etc.resolve(pid + ".cfg"), java.nio.file.StandardCopyOption.REPLACE_EXISTING,
                 java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    /** Where the node's Karaf log is (it exists once the node has started). */
+    public Path karafLog() {
+        return data.resolve("karaf/log/karaf.log");
     }
 
     public String log() throws IOException {

@@ -365,14 +365,12 @@ public class ReplicationScenarioIT {
     }
 
     private static String tail(NodeProcess node) throws IOException {
-        try (Stream<Path> s = Files.walk(node.data)) {
-            Path log = s.filter(p -> p.getFileName().toString().equals("karaf.log")).findFirst().orElse(null);
-            if (log == null) {
-                return "(no log)";
-            }
-            List<String> lines = Files.readAllLines(log);
-            return String.join("\n", lines.subList(Math.max(0, lines.size() - 30), lines.size()));
+        Path log = node.karafLog();
+        if (!Files.exists(log)) {
+            return "(no log)";
         }
+        List<String> lines = Files.readAllLines(log);
+        return String.join("\n", lines.subList(Math.max(0, lines.size() - 30), lines.size()));
     }
 
     // ---- helpers ------------------------------------------------------------------------------
