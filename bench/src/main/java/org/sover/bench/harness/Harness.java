@@ -705,10 +705,11 @@ public final class Harness {
     /**
      * The JVM options docs/RUNBOOK-family.md gives a 1 GB Raspberry Pi: the serial collector (what
      * the JVM picks by itself below 2 GB or 2 cores), a heap that starts small and a young
-     * generation of at most 24 MB, so the idle heap is not kept committed and touched, and the
-     * native heap trimmed every 5 s, so what the JIT compilers freed goes back to the system.
+     * generation of at most 24 MB, so the idle heap is not kept committed and touched, an old
+     * generation each full collection sizes to what is live plus 10-20 % at once, and the native
+     * heap trimmed every 5 s, so what the JIT compilers freed goes back to the system.
      */
-    static final String PI_OPTS = "-Xms32m -Xmx256m -XX:+UseSerialGC -XX:MaxNewSize=24m -XX:TrimNativeHeapInterval=5000";
+    static final String PI_OPTS = "-Xms32m -Xmx256m -XX:+UseSerialGC -XX:MaxNewSize=24m -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=20 -XX:-ShrinkHeapInSteps -XX:TrimNativeHeapInterval=5000";
 
     void bootAndMemory() throws Exception {
         Row boot = rows.get("boot");
