@@ -95,6 +95,51 @@ public class HttpTransportPushTest {
         assertTrue(e.getMessage(), e.isUnreachable());
     }
 
+    @Test
+    public void aPeerThatStopsTakingTheBodyIsGivenUpAtTheTimeLimit() throws Exception {
+        int size = 64 * 1024 * 1024; // far more than the loopback socket buffers hold
+        Thread silent = new Thread(() -> {
+            try (Socket s = server.accept()) {
+                requestHeads.add(head(s.getInputStream()));
+                Thread.sleep(30_000); // takes nothing more and never answers
+            } catch (IOException | InterruptedException e) {
+                // the test is over
+            }
+        }, "silent-peer");
+        silent.setDaemon(true);
+        silent.start();
+        serving = silent;
+        HttpTransport transport = transport(size);
+        transport.baseLimit = java.time.Duration.ofSeconds(1);
+        transport.minBytesPerSecond = Long.MAX_VALUE;
+
+        long started = System.nanoTime();
+        TransferException e = assertThrows(TransferException.class, () -> transport.send(peer(), blob(size)));
+        double seconds = (System.nanoTime() - started) / 1e9;
+        silent.interrupt();
+
+        assertTrue(e.getMessage(), e.getMessage().contains("no answer within 1 s"));
+        assertTrue("gave up after " + seconds + " s", seconds < 20);
+        assertTrue(e.isUnreachable());
+        assertEquals("not tried again after a timeout", 1, requestHeads.size());
+    }
+
+    @Test
+    public void anInterruptedPushStopsAndSaysSo() throws Exception {
+        serve(1);
+
+        Thread.currentThread().interrupt();
+        TransferException e;
+        try {
+            e = assertThrows(TransferException.class, () -> transport().send(peer(), blob()));
+        } finally {
+            assertTrue("the interrupt stays set for the caller", Thread.interrupted());
+        }
+
+        assertTrue(e.getMessage(), e.getMessage().contains("interrupted"));
+        assertEquals(1, requestHeads.size());
+    }
+
     /**
      * Accepts {@code connections} connections one after the other; each reads the request head.
      * All but the last close without a word; the last answers 507 at once, then reads the body
@@ -152,11 +197,19 @@ public class HttpTransportPushTest {
     }
 
     private static BlobRecord blob() {
-        return new BlobRecord(new BlobManifest("blob-1", CIPHER_SIZE - 100, CIPHER_SIZE, 1, SHA, "node-a", Instant.EPOCH),
+        return blob(CIPHER_SIZE);
+    }
+
+    private static BlobRecord blob(int size) {
+        return new BlobRecord(new BlobManifest("blob-1", size - 100, size, 1, SHA, "node-a", Instant.EPOCH),
                 new byte[64]);
     }
 
     private static HttpTransport transport() {
+        return transport(CIPHER_SIZE);
+    }
+
+    private static HttpTransport transport(int size) {
         NodeIdentity identity = proxy(NodeIdentity.class, name -> switch (name) {
             case "nodeId" -> "node-a";
             case "sign" -> new byte[64];
@@ -166,7 +219,7 @@ public class HttpTransportPushTest {
             throw new UnsupportedOperationException(name);
         });
         BlobStore blobs = proxy(BlobStore.class, name -> switch (name) {
-            case "open" -> new ByteArrayInputStream(new byte[CIPHER_SIZE]);
+            case "open" -> new ByteArrayInputStream(new byte[size]);
             default -> throw new UnsupportedOperationException(name);
         });
         HttpTransport.Config config = proxy(HttpTransport.Config.class, name -> switch (name) {
