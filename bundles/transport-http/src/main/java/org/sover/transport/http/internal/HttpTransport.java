@@ -2,11 +2,13 @@ package org.sover.transport.http.internal;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.UncheckedIOException;
+import java.io.InterruptedIOException;
 import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.net.ConnectException;
 import java.net.HttpURLConnection;
 import java.net.InetAddress;
+import java.net.Proxy;
 import java.net.SocketTimeoutException;
 import java.net.URI;
 import java.time.Clock;
@@ -14,6 +16,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -56,17 +59,19 @@ public final class HttpTransport implements Transport {
     }
 
     private static final ObjectMapper JSON = new ObjectMapper();
-    /** The slowest link we wait for before calling an attempt dead: 1 MB/s, plus a minute. */
+    private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(5);
+    private static final int COPY_BUFFER = 256 * 1024;
+    private static final int MAX_ANSWER_BYTES = 64 * 1024;
+    /**
+     * A push's time limit: the slowest link we wait for before calling an attempt dead (1 MB/s)
+     * plus a minute. Fields, so tests can shorten it.
+     */
     long minBytesPerSecond = 1_000_000;
-    /** Plus a minute (both settable by tests). */
     Duration baseLimit = Duration.ofMinutes(1);
     private final NodeIdentity identity;
     private final SignatureVerifier signatures;
     private final BlobStore blobs;
     private final Clock clock = Clock.systemUTC();
-    private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(5);
-    private static final int COPY_BUFFER = 256 * 1024;
-    private static final int MAX_ANSWER_BYTES = 64 * 1024;
     /** Closes the connection of a push that outlives its time limit. */
     private final ScheduledThreadPoolExecutor watchdogs = watchdogs();
     private final Bandwidth bandwidth;
@@ -136,7 +141,7 @@ public final class HttpTransport implements Transport {
                         problems.add(address + ": " + describe(e));
                     }
                 }
-                if (Thread.currentThread().isInterrupted()) {
+                if (reply == null && Thread.currentThread().isInterrupted()) {
                     throw new TransferException("interrupted (the node is stopping)", pathOf(address), null);
                 }
             }
@@ -179,8 +184,8 @@ public final class HttpTransport implements Transport {
      * The signed PUT of one blob, streamed with a fixed length from the blob store straight
      * into the socket: {@code HttpURLConnection} writes each 256 KiB read as it is, where the
      * JDK's {@code HttpClient} cut the body into 16 KiB buffers handed between threads (about
-     * three times the CPU per byte on the sender: 1.8 against 0.6 CPU-seconds for 1 GB on
-     * loopback, {@code bench/RESULTS.md}). Its connections are kept alive and reused by the
+     * three times the CPU per byte on the sender: 1.8 against 0.6-0.8 CPU-seconds for 1 GB
+     * on loopback, {@code bench/RESULTS.md}). Its connections are kept alive and reused by the
      * JDK. The time limit covers the whole exchange: a watchdog closes the connection when it
      * passes, which ends a write or read blocked on a peer that stopped taking bytes.
      *
@@ -191,7 +196,7 @@ public final class HttpTransport implements Transport {
     private Reply put(String address, String path, String query, BlobRecord blob, String nonce, Duration timeout)
             throws IOException {
         HttpURLConnection connection = (HttpURLConnection) URI.create(stripSlash(address) + path + "?" + query)
-                .toURL().openConnection(java.net.Proxy.NO_PROXY);
+                .toURL().openConnection(Proxy.NO_PROXY);
         connection.setRequestMethod("PUT");
         connection.setInstanceFollowRedirects(false);
         connection.setUseCaches(false);
@@ -216,13 +221,13 @@ public final class HttpTransport implements Transport {
                 while ((n = in.read(buffer)) > 0) {
                     if (Thread.currentThread().isInterrupted()) {
                         // The node is stopping; a blocking socket does not notice by itself.
-                        throw new java.io.InterruptedIOException("the push was interrupted");
+                        throw new InterruptedIOException("the push was interrupted");
                     }
                     out.write(buffer, 0, n);
                 }
             }
             int status = connection.getResponseCode();
-            Map<String, String> headers = new java.util.TreeMap<>(String.CASE_INSENSITIVE_ORDER);
+            Map<String, String> headers = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
             for (Map.Entry<String, List<String>> h : connection.getHeaderFields().entrySet()) {
                 if (h.getKey() != null && !h.getValue().isEmpty()) {
                     headers.put(h.getKey(), h.getValue().get(0));
