@@ -15,6 +15,7 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -98,25 +99,35 @@ public class HttpTransportPushTest {
     @Test
     public void aPeerThatStopsTakingTheBodyIsGivenUpAtTheTimeLimit() throws Exception {
         int size = 64 * 1024 * 1024; // far more than the loopback socket buffers hold
+        List<Socket> held = new CopyOnWriteArrayList<>();
         Thread silent = new Thread(() -> {
-            try (Socket s = server.accept()) {
-                requestHeads.add(head(s.getInputStream()));
-                Thread.sleep(30_000); // takes nothing more and never answers
-            } catch (IOException | InterruptedException e) {
-                // the test is over
+            try {
+                while (true) { // every connection: reads the head, then takes nothing more and never answers
+                    Socket s = server.accept();
+                    held.add(s);
+                    requestHeads.add(head(s.getInputStream()));
+                }
+            } catch (IOException e) {
+                // the server socket was closed by stop()
             }
         }, "silent-peer");
         silent.setDaemon(true);
         silent.start();
         serving = silent;
         HttpTransport transport = transport(size);
-        transport.baseLimit = java.time.Duration.ofSeconds(1);
+        transport.baseLimit = Duration.ofSeconds(1);
         transport.minBytesPerSecond = Long.MAX_VALUE;
 
         long started = System.nanoTime();
-        TransferException e = assertThrows(TransferException.class, () -> transport.send(peer(), blob(size)));
+        TransferException e;
+        try {
+            e = assertThrows(TransferException.class, () -> transport.send(peer(), blob(size)));
+        } finally {
+            for (Socket s : held) {
+                s.close();
+            }
+        }
         double seconds = (System.nanoTime() - started) / 1e9;
-        silent.interrupt();
 
         assertTrue(e.getMessage(), e.getMessage().contains("no answer within 1 s"));
         assertTrue("gave up after " + seconds + " s", seconds < 20);
