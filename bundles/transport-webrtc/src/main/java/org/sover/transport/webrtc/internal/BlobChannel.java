@@ -47,18 +47,6 @@ final class BlobChannel {
         return channel.getBufferedAmount();
     }
 
-    /**
-     * Bytes queued on the channel, without asking libwebrtc for its state first: for a sender's
-     * wait loop, which polls this every few milliseconds on each lane and learns of a closed
-     * channel from the observer (and at its next send). Halves the native calls of the wait.
-     */
-    synchronized long queuedBytes() throws IOException {
-        if (disposed) {
-            throw new IOException("data channel " + label + " was closed");
-        }
-        return channel.getBufferedAmount();
-    }
-
     synchronized void sendText(String text) throws IOException {
         send(ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8)), false);
     }

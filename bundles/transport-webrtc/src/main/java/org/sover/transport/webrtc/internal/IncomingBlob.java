@@ -32,7 +32,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 final class IncomingBlob {
     private static final Logger LOG = LoggerFactory.getLogger(IncomingBlob.class);
     private static final ObjectMapper JSON = new ObjectMapper();
-    static final int CREDIT_STEP = 4 * 1024 * 1024;
+    static final int CREDIT_STEP = 1024 * 1024;
     private static final byte[] END = new byte[0];
     private static final String READY = "{\"type\":\"ready\"}";
 

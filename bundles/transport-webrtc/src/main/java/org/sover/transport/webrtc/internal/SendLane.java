@@ -33,21 +33,29 @@ import dev.onvoid.webrtc.RTCDataChannelState;
  * confirmed within the ready timeout makes {@link LaneLostException}: the caller closes the lane
  * and tries a fresh one, seconds after the loss instead of a minute.
  *
- * <p>Flow control is twofold: the channel's own buffer stays under {@link #HIGH_WATER} (about
- * 16 MiB buffered closes the channel silently, and {@code onBufferedAmountChange} never fires,
- * so it is polled), and no more than {@link #WINDOW} bytes go out beyond the receiver's last
- * credit.
+ * <p>Flow control is the receiver's credit: no more than {@link #WINDOW} bytes go out beyond the
+ * receiver's last credit, and a sender whose window is full sleeps until a credit (or the answer)
+ * wakes it. The window also bounds the channel's own buffer, which holds only bytes the receiver
+ * has not consumed: about 16 MiB buffered closes a channel silently, and
+ * {@code onBufferedAmountChange} never fires. The buffer is not polled: every
+ * {@code getBufferedAmount()} is a synchronous hop onto a libwebrtc thread, about 40 µs of CPU
+ * (bench/RESULTS.md, notes of 2026-11-23), and eight lanes polling every 3 ms had made thousands
+ * of them a second.
  */
 final class SendLane extends ChannelEnd {
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** The channel buffer a sender of node requests ({@link Tunnel}) keeps under (polled there: few and small). */
     static final long HIGH_WATER = 4L * 1024 * 1024;
     /**
-     * Bytes a sender may be ahead of the receiver's credit. The receiver may hold this much per
-     * lane in memory: 8 MiB × the default 8 transfers at once = 64 MiB at worst.
+     * Bytes a sender may be ahead of the receiver's credit: at most what the channel buffers on
+     * this side (native memory) and what the receiver holds in memory, per lane. 4 MiB × the
+     * default 8 transfers at once = 32 MiB at worst on each side. The receiver's credit comes
+     * every {@link IncomingBlob#CREDIT_STEP}, a quarter of this, so the window does not run dry
+     * while a credit is on its way.
      */
-    static final long WINDOW = 8L * 1024 * 1024;
-    /** How long a sender waits before it looks at the channel's buffer again. */
-    static final long POLL_NANOS = 3_000_000;
+    static final long WINDOW = 4L * 1024 * 1024;
+    /** The longest a sender with a full window sleeps before it looks at its deadlines again. */
+    static final long WAIT_SLICE_NANOS = 50_000_000;
 
     private volatile Exchange current;
     /** A frame came after an answer, when the receiver owes nothing: the two ends are out of step. */
@@ -78,6 +86,8 @@ final class SendLane extends ChannelEnd {
         private final AtomicLong consumed = new AtomicLong();
         private final CompletableFuture<Void> ready = new CompletableFuture<>();
         private final CompletableFuture<JsonNode> reply = new CompletableFuture<>();
+        /** The thread sending this exchange's bytes: woken by every frame from the receiver. */
+        private volatile Thread sender;
 
         CompletableFuture<JsonNode> reply() {
             return reply;
@@ -86,6 +96,14 @@ final class SendLane extends ChannelEnd {
         void fail(Throwable reason) {
             ready.completeExceptionally(reason);
             reply.completeExceptionally(reason);
+            wake();
+        }
+
+        void wake() {
+            Thread t = sender;
+            if (t != null) {
+                LockSupport.unpark(t);
+            }
         }
     }
 
@@ -126,6 +144,7 @@ final class SendLane extends ChannelEnd {
             x.reply.complete(frame);
         }
         }
+        x.wake();
     }
 
     @Override
@@ -151,38 +170,47 @@ final class SendLane extends ChannelEnd {
                 .put("signature", NodeProtocol.signature(blob)).toString());
         long size = blob.manifest().cipherSize();
         long sent = 0;
-        while (sent < size && !x.reply.isDone()) {
-            while (ch.queuedBytes() >= HIGH_WATER || sent - x.consumed.get() >= WINDOW) {
-                if (x.reply.isDone()) {
-                    return;
+        x.sender = Thread.currentThread();
+        try {
+            while (sent < size && !x.reply.isDone()) {
+                // A frame from the receiver after this check still wakes the park below: unpark
+                // before park leaves a permit.
+                while (sent - x.consumed.get() >= WINDOW) {
+                    if (x.reply.isDone()) {
+                        return;
+                    }
+                    long now = System.nanoTime();
+                    boolean ready = x.ready.isDone();
+                    if (!ready && now - readyDeadlineNanos > 0) {
+                        throw lost(blob);
+                    }
+                    if (now - deadlineNanos > 0) {
+                        throw new IOException("sending to " + peer + " stalled after " + sent + " of " + size
+                                + " bytes (" + (sent - x.consumed.get()) + " not yet taken by the receiver)");
+                    }
+                    long sleep = Math.min(WAIT_SLICE_NANOS, deadlineNanos - now);
+                    if (!ready) {
+                        sleep = Math.min(sleep, readyDeadlineNanos - now);
+                    }
+                    LockSupport.parkNanos(this, Math.max(1, sleep));
+                    if (Thread.interrupted()) {
+                        Thread.currentThread().interrupt();
+                        throw new InterruptedIOException("interrupted (the node is stopping)");
+                    }
                 }
-                long now = System.nanoTime();
-                if (!x.ready.isDone() && now - readyDeadlineNanos > 0) {
-                    throw lost(blob);
+                // A fresh array per message (the send wraps the whole array); read straight into it
+                // (readNBytes(int) would gather 8 KiB pieces and copy them once more).
+                byte[] chunk = new byte[(int) Math.min(BlobChannel.MAX_MESSAGE, size - sent)];
+                int got = ciphertext.readNBytes(chunk, 0, chunk.length);
+                if (got < chunk.length) {
+                    throw new IOException("this node's copy of blob " + blob.id() + " ended after " + (sent + got) + " of "
+                            + size + " bytes");
                 }
-                if (now - deadlineNanos > 0) {
-                    throw new IOException("sending to " + peer + " stalled after " + sent + " of " + size
-                            + " bytes (" + (sent - x.consumed.get()) + " not yet taken by the receiver)");
-                }
-                // 3 ms, not 1: eight lanes polling at 1 kHz cost the sending node about 12 % more
-                // CPU (bench/RESULTS.md, notes of 2026-11-22 21:20). The buffer stays full
-                // meanwhile: 4 MiB lasts over 20 ms at 171 MB/s, the fastest raw channel measured here.
-                LockSupport.parkNanos(POLL_NANOS);
-                if (Thread.interrupted()) {
-                    Thread.currentThread().interrupt();
-                    throw new InterruptedIOException("interrupted (the node is stopping)");
-                }
+                ch.sendBinary(chunk);
+                sent += chunk.length;
             }
-            // A fresh array per message (the send wraps the whole array); read straight into it
-            // (readNBytes(int) would gather 8 KiB pieces and copy them once more).
-            byte[] chunk = new byte[(int) Math.min(BlobChannel.MAX_MESSAGE, size - sent)];
-            int got = ciphertext.readNBytes(chunk, 0, chunk.length);
-            if (got < chunk.length) {
-                throw new IOException("this node's copy of blob " + blob.id() + " ended after " + (sent + got) + " of "
-                        + size + " bytes");
-            }
-            ch.sendBinary(chunk);
-            sent += chunk.length;
+        } finally {
+            x.sender = null;
         }
     }
 
