@@ -42,6 +42,11 @@ final class Api {
                 .POST(HttpRequest.BodyPublishers.ofString(json)).build(), HttpResponse.BodyHandlers.ofString());
     }
 
+    HttpResponse<String> putJson(String path, String json) throws IOException, InterruptedException {
+        return client.send(request(path).header("Content-Type", "application/json")
+                .PUT(HttpRequest.BodyPublishers.ofString(json)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
     void login(String user, String password) throws IOException, InterruptedException {
         HttpResponse<String> r = postJson("/v1/session",
                 "{\"username\":\"" + user + "\",\"password\":\"" + password + "\"}");

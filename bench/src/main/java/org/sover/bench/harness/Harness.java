@@ -70,6 +70,8 @@ public final class Harness {
     final Instant started = Instant.now();
     final String runId = Long.toString(System.currentTimeMillis(), 36);
     DataGen.DataSet big;
+    /** The second batches' data: as {@link #big}, another seed; made when first needed ({@link #secondSet()}). */
+    DataGen.DataSet second;
     String dataLine = "";
 
     public static void main(String[] args) throws Exception {
@@ -122,6 +124,19 @@ public final class Harness {
 
     long streamBytes() {
         return quick ? 200L << 20 : 2L << 30;
+    }
+
+    /** The data of the second batches ({@link #secondBatch}): as many files as {@link #big}, seed + 100. */
+    DataGen.DataSet secondSet() throws Exception {
+        if (second == null) {
+            long t0 = System.nanoTime();
+            second = DataGen.ensure(dataRoot, "photos-v2-" + (seed + 100) + "-" + bigCount(), seed + 100, bigCount(), 2L << 20,
+                    8L << 20, 2);
+            say(String.format(Locale.ROOT, "data of the second batches: %d files, %,d bytes, seed %d, `%s` (ready in %.1f s)",
+                    second.files().size(), second.bytes(), seed + 100, bench.relativize(second.dir()),
+                    (System.nanoTime() - t0) / 1e9));
+        }
+        return second;
     }
 
     int idleSeconds() {
@@ -199,7 +214,9 @@ public final class Harness {
         return switch (rowKey) {
             case "album" -> "catchup";
             case "idle", "peak" -> "boot";
-            case "webrtc-direct", "webrtc-relay" -> "webrtc";
+            case "webrtc-direct", "webrtc-relay", "webrtc-direct-warm", "webrtc-relay-warm" -> "webrtc";
+            case "upload-warm" -> "upload";
+            case "replication-warm" -> "replication";
             case "signal-clients", "signal-latency" -> "signal";
             default -> rowKey;
         };
@@ -221,14 +238,23 @@ public final class Harness {
         rows.put("upload", new Row("upload ~1 GiB through `/v1` (multipart, 3 at once like the web UI, loopback)", "MB/s",
                 "min(disk write + fsync per file, JDK AES-256-GCM 1 thread)", "ratio ≥ 0.6", Row.Better.HIGHER,
                 (s, r) -> r >= 0.6));
+        rows.put("upload-warm", new Row("the same node uploads a second ~1 GiB (other photos) right after: a warm JVM",
+                "MB/s", "the same run's reference", "for information", Row.Better.HIGHER, null));
         rows.put("replication", new Row("replicate the same ~1 GiB A→B over HTTP (A's WebRTC off), pairing → B serves all",
                 "s", "Syncthing 1.19 A→B, B's start → B idle with all", "ratio ≤ 0.8", Row.Better.LOWER, (s, r) -> r <= 0.8));
+        rows.put("replication-warm", new Row("the same nodes replicate a second ~1 GiB (other photos) right after: warm "
+                + "JVMs; A's sending switched on → B serves all", "s", null, "for information (Syncthing's time above includes "
+                + "its start)", Row.Better.LOWER, null));
         rows.put("webrtc-direct", new Row("replicate the same ~1 GiB A→B over WebRTC, direct (host candidates; A's HTTP "
                 + "blob transport stopped)", "MB/s", "raw webrtc-java data channel between two JVMs, same bytes",
                 "ratio ≥ 0.7", Row.Better.HIGHER, (s, r) -> r >= 0.7));
+        rows.put("webrtc-direct-warm", new Row("direct: the same nodes send a second ~1 GiB (other photos) right after: "
+                + "warm JVMs", "MB/s", "the same run's raw reference", "for information", Row.Better.HIGHER, null));
         rows.put("webrtc-relay", new Row("same over WebRTC relayed through coturn (iceTransportPolicy = relay)", "MB/s",
                 "raw webrtc-java data channel through the same coturn, same bytes", "ratio ≥ 0.7", Row.Better.HIGHER,
                 (s, r) -> r >= 0.7));
+        rows.put("webrtc-relay-warm", new Row("relay: the same nodes send a second ~1 GiB (other photos) right after: "
+                + "warm JVMs", "MB/s", "the same run's raw reference", "for information", Row.Better.HIGHER, null));
         rows.put("catchup", new Row("catch-up: " + smallCount() + " small photos uploaded while B was down, B's start → "
                 + "A's jobs all done and B serves the last", "s", null, "≤ 60 s", Row.Better.LOWER, (s, r) -> s <= 60));
         rows.put("album", new Row("album of " + smallCount() + " photos: first grid page `?limit=100` (median of 50 after 5 "
@@ -257,16 +283,17 @@ public final class Harness {
         Row row = rows.get("upload");
         row.setup = big.files().size() + " files, " + String.format(Locale.ROOT, "%.0f MB", big.bytes() / MB);
         warmCache(big.files());
+        warmCache(secondSet().files()); // the second batch's files are read from memory too
         settle("upload: disk reference");
         double disk = diskWrite(big.files());
         double aes = aesEncrypt(big.files());
-        double[] atOnce = uploadOnFreshNode("up", UPLOADS_AT_ONCE, true);
+        double[] atOnce = uploadOnFreshNode("up", UPLOADS_AT_ONCE, true, true);
         double sover = atOnce[0];
         double thumbsAfter = atOnce[1];
         String cpu = String.format(Locale.ROOT, "%.1f s: CPU node %.1f s, harness (the clients) %.1f s", atOnce[2], atOnce[3],
                 atOnce[4]);
         // the same files one request after the other, on a fresh node: for the notes
-        double sequential = uploadOnFreshNode("up-seq", 1, false)[0];
+        double sequential = uploadOnFreshNode("up-seq", 1, false, false)[0];
         double ref = Math.min(disk, aes);
         row.sover.add(sover);
         row.ref.add(ref);
@@ -275,13 +302,23 @@ public final class Harness {
         say(String.format(Locale.ROOT, "upload: Sover %.1f MB/s (%d at once), %.1f MB/s one at a time; disk+fsync %.0f MB/s, "
                 + "AES-GCM %.0f MB/s; thumbnails done %.1f s after the last answer; %s", sover, UPLOADS_AT_ONCE, sequential, disk,
                 aes, thumbsAfter, cpu));
+        Row warm = rows.get("upload-warm");
+        warm.setup = String.format(Locale.ROOT, "%d other files, %.0f MB, into the upload row's node once its thumbnails are made",
+                secondSet().files().size(), secondSet().bytes() / MB);
+        warm.sover.add(atOnce[5]);
+        warm.ref.add(ref);
+        warm.notes.add(String.format(Locale.ROOT, "%.1f s: CPU node %.1f s", atOnce[6], atOnce[7]));
+        say(String.format(Locale.ROOT, "upload, second batch on the same node: Sover %.1f MB/s (%.1f s: CPU node %.1f s)",
+                atOnce[5], atOnce[6], atOnce[7]));
     }
 
     /**
-     * The data set uploaded into a fresh node, {@code atOnce} requests in flight: MB/s, and
-     * (if asked, else NaN) seconds from the last answer until every thumbnail was made.
+     * The data set uploaded into a fresh node, {@code atOnce} requests in flight: MB/s, (if asked,
+     * else NaN) seconds from the last answer until every thumbnail was made, seconds, the node's
+     * and the harness' CPU seconds; with {@code second}, once the thumbnails are made, also MB/s,
+     * seconds and the node's CPU seconds of {@link #secondSet()} uploaded the same way (else NaN).
      */
-    double[] uploadOnFreshNode(String name, int atOnce, boolean thumbnails) throws Exception {
+    double[] uploadOnFreshNode(String name, int atOnce, boolean thumbnails, boolean second) throws Exception {
         try (Node node = new Node(assembly, work, name)) {
             node.start();
             node.awaitHealthy(180);
@@ -301,8 +338,23 @@ public final class Harness {
             say("upload (" + atOnce + " at once): the node's busiest threads: "
                     + Procs.topThreads(threads0, Procs.threadCpu(pid), 8));
             checkCount(api, album, big.files().size());
-            return new double[] {big.bytes() / MB / ((t1 - t0) / 1e9),
-                thumbnails ? awaitThumbnails(node, big.files().size(), t1) : Double.NaN, (t1 - t0) / 1e9, cpu, client};
+            double thumbs = thumbnails || second ? awaitThumbnails(node, big.files().size(), t1) : Double.NaN;
+            double[] more = {Double.NaN, Double.NaN, Double.NaN};
+            if (second) {
+                DataGen.DataSet data = secondSet();
+                String album2 = api.createAlbum("bench upload, second batch");
+                settle("upload: Sover, second batch on the same node");
+                double c0 = Procs.cpuSeconds(pid);
+                java.util.Map<String, double[]> threads1 = Procs.threadCpu(pid);
+                long s0 = System.nanoTime();
+                uploadAll(api, album2, data.files(), atOnce);
+                long s1 = System.nanoTime();
+                more = new double[] {data.bytes() / MB / ((s1 - s0) / 1e9), (s1 - s0) / 1e9, Procs.cpuSeconds(pid) - c0};
+                say("upload, second batch: the node's busiest threads: " + Procs.topThreads(threads1, Procs.threadCpu(pid), 8));
+                checkCount(api, album2, data.files().size());
+            }
+            return new double[] {big.bytes() / MB / ((t1 - t0) / 1e9), thumbnails ? thumbs : Double.NaN, (t1 - t0) / 1e9, cpu,
+                client, more[0], more[1], more[2]};
         }
     }
 
@@ -533,11 +585,85 @@ public final class Harness {
             rows.get("replication").notes.add(String.format(Locale.ROOT,
                     "first photo on B %.1f s, half %.1f s, A's jobs all done %.1f s (polled every ~0.5 s); CPU A %.1f s + B %.1f s",
                     firstOnB, halfOnB, jobsDoneOnA, cpuA, cpuB));
+            Batch w = secondBatch("replication", a, b, apiA, apiB, n);
+            Row warm = rows.get("replication-warm");
+            warm.setup = String.format(Locale.ROOT, "%d other files, %.0f MB", secondSet().files().size(),
+                    secondSet().bytes() / MB);
+            warm.sover.add(w.seconds());
+            warm.notes.add(String.format(Locale.ROOT, "first photo on B %.1f s; CPU A %.1f s + B %.1f s", w.firstOnB(), w.cpuA(),
+                    w.cpuB()));
+            say(String.format(Locale.ROOT, "replication, second batch on the same nodes: %.2f s (first photo on B %.2f s; "
+                    + "CPU A %.1f s, B %.1f s)", w.seconds(), w.firstOnB(), w.cpuA(), w.cpuB()));
         }
         double ref = syncthing(big);
         row.sover.add(sover);
         row.ref.add(ref);
         say(String.format(Locale.ROOT, "replication: Sover %.2f s, Syncthing %.2f s", sover, ref));
+    }
+
+    /** What {@link #secondBatch} measured. */
+    record Batch(double seconds, double mbps, double firstOnB, double cpuA, double cpuB) {
+    }
+
+    /**
+     * The steady state of a replication row: after its timed first batch, A (paired with B, both
+     * JVMs warm) sends {@link #secondSet()}. A's sending is paused with the dashboard's switch
+     * ({@code PUT /v1/node/switches}) while the set is uploaded to A and ingested; timing starts
+     * when the switch is turned back on and ends when B's album counts all its photos (B lists a
+     * photo once its bytes are there) and B serves the last one's original.
+     *
+     * @param before photos A holds already (its thumbnails are counted)
+     */
+    Batch secondBatch(String label, Node a, Node b, Api apiA, Api apiB, int before) throws Exception {
+        DataGen.DataSet data = secondSet();
+        Api.check(apiA.putJson("/v1/node/switches", "{\"pauseOutgoing\":true}"), 200, "pausing A's sending");
+        String album = apiA.createAlbum("bench, second batch");
+        String last = null;
+        for (Path f : data.files()) {
+            last = apiA.uploadMultipart(album, f, "image/jpeg");
+        }
+        int n = data.files().size();
+        awaitIngested(a, before + n);
+        settle(label + ": second batch on the same nodes");
+        long pidA = a.javaPid();
+        long pidB = b.javaPid();
+        double cpuA0 = Procs.cpuSeconds(pidA);
+        double cpuB0 = Procs.cpuSeconds(pidB);
+        say(label + ": A's sending switched on again (timing starts)");
+        long t0 = System.nanoTime();
+        Api.check(apiA.putJson("/v1/node/switches", "{\"pauseOutgoing\":false}"), 200, "switching A's sending on");
+        double firstOnB = -1;
+        long lastCount = -1;
+        long lastProgress = t0;
+        while (true) {
+            HttpResponse<String> r = apiB.get("/v1/albums/" + album);
+            long count = r.statusCode() == 200 ? Api.num(r.body(), "photoCount") : -1;
+            long now = System.nanoTime();
+            if (count > 0 && firstOnB < 0) {
+                firstOnB = (now - t0) / 1e9;
+            }
+            if (count == n) {
+                break;
+            }
+            if (count != lastCount) {
+                lastCount = count;
+                lastProgress = now;
+            }
+            if (now - t0 > TimeUnit.SECONDS.toNanos(900) || now - lastProgress > TimeUnit.SECONDS.toNanos(180)) {
+                String jobs = apiA.get("/v1/jobs?limit=1").body();
+                throw new IllegalStateException("second batch: B lists " + count + " of " + n + " photos after "
+                        + (now - t0) / 1_000_000_000 + " s; A's jobs " + jobs.replaceAll(".*\"counts\"", "counts"));
+            }
+            Thread.sleep(100);
+        }
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        double cpuA = Procs.cpuSeconds(pidA) - cpuA0;
+        double cpuB = Procs.cpuSeconds(pidB) - cpuB0;
+        int status = apiB.getDiscard("/v1/photos/" + last + "/original");
+        if (status != 200) {
+            throw new IllegalStateException("second batch: B answers " + status + " for the last photo's original");
+        }
+        return new Batch(seconds, data.bytes() / MB / seconds, firstOnB, cpuA, cpuB);
     }
 
     /** Syncthing A (send-only, holding hard links of the files) → B (receive-only, empty): B's start → B complete. */

@@ -12,7 +12,7 @@ final class Row {
     final String unit;
     final String refTitle;
     final String goal;
-    /** The goal as a test on the medians: ratio or absolute. */
+    /** The goal as a test on the medians: ratio or absolute; null for a row given for information only. */
     final java.util.function.BiPredicate<Double, Double> met;
     final Better better;
     final List<Double> sover = new ArrayList<>();
@@ -74,6 +74,9 @@ final class Row {
     String verdict() {
         if (sover.isEmpty()) {
             return "not measured";
+        }
+        if (met == null) {
+            return "for information";
         }
         double r = hasRef() && !ref.isEmpty() ? median(ratios()) : Double.NaN;
         return met.test(median(sover), r) ? "met" : "**missed**";

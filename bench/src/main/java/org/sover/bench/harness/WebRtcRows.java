@@ -110,6 +110,9 @@ final class WebRtcRows {
             h.say(String.format(Locale.ROOT, "webrtc-%s: Sover %.1f MB/s (%.2f s; first photo on B %.2f s; CPU A %.1f s, "
                     + "B %.1f s, coturn %.1f s; %d jobs retried; UDP %,d datagrams, %,d dropped for full receive buffers)",
                     mode, s.mbps, s.seconds, s.firstOnB, s.cpuA, s.cpuB, s.cpuTurn, s.retried, s.udpIn, s.udpDrops));
+            h.say(String.format(Locale.ROOT, "webrtc-%s: second batch on the same nodes: Sover %.1f MB/s (%.2f s; first photo "
+                    + "on B %.2f s; CPU A %.1f s, B %.1f s; %d jobs retried)", mode, s.second.mbps(), s.second.seconds(),
+                    s.second.firstOnB(), s.second.cpuA(), s.second.cpuB(), s.secondRetried));
             for (String p : s.problems) {
                 h.say("webrtc-" + mode + ":   seen: " + p);
             }
@@ -127,6 +130,14 @@ final class WebRtcRows {
             h.say("webrtc-" + mode + ": raw reference failed: " + e);
         }
         if (s != null && r != null) {
+            Row warm = h.rows.get(relay ? "webrtc-relay-warm" : "webrtc-direct-warm");
+            warm.setup = String.format(Locale.ROOT, "%d other files, %.0f MB; A's sending paused while they are uploaded, "
+                    + "timing from switching it on", h.second.files().size(), h.second.bytes() / MB);
+            warm.sover.add(s.second.mbps());
+            warm.ref.add(r.mbps);
+            warm.notes.add(String.format(Locale.ROOT, "run %d: first photo on B %.1f s; CPU A %.1f + B %.1f s%s", warm.sover.size(),
+                    s.second.firstOnB(), s.second.cpuA(), s.second.cpuB(),
+                    s.secondRetried == 0 ? "" : "; " + s.secondRetried + " job(s) retried"));
             row.sover.add(s.mbps);
             row.ref.add(r.mbps);
             row.notes.add(String.format(Locale.ROOT, "run %d: B listed the first photo %.1f s after pairing (A+B CPU "
@@ -153,7 +164,8 @@ final class WebRtcRows {
     // ---------------------------------------------------------------- Sover
 
     record SoverResult(double mbps, double seconds, double firstOnB, double halfOnB, double allButOneOnB, double cpuFirst,
-            double cpuA, double cpuB, double cpuTurn, int retried, List<String> problems, long udpIn, long udpDrops) {
+            double cpuA, double cpuB, double cpuTurn, int retried, List<String> problems, long udpIn, long udpDrops,
+            Harness.Batch second, int secondRetried) {
     }
 
     private static final Pattern LAST_ERROR = Pattern.compile("\"lastError\"\\s*:\\s*\"((?:[^\"\\\\]|\\\\.)*)\"");
@@ -300,15 +312,18 @@ final class WebRtcRows {
                 throw new IllegalStateException("B answers " + status + " for the last photo's original");
             }
             int retried = verifyJobs(apiA, idB, n, relay ? "relay" : "host");
+            // the steady state: the same (warm) nodes send other photos
+            Harness.Batch second = h.secondBatch("webrtc-" + (relay ? "relay" : "direct"), a, b, apiA, apiB, n);
+            int secondRetried = verifyJobs(apiA, idB, n + h.secondSet().files().size(), relay ? "relay" : "host") - retried;
             List<String> problems = new ArrayList<>();
             attemptErrors.forEach((msg, at) -> problems.add(String.format(Locale.ROOT, "at %.0f s: %s", at, msg)));
             problems.addAll(warnings(apiA, "A"));
             problems.addAll(warnings(apiB, "B"));
-            if (retried > 0 || !problems.isEmpty()) {
+            if (retried > 0 || secondRetried > 0 || !problems.isEmpty()) {
                 problems.add(keepLogs(h, a, b));
             }
             return new SoverResult(data.bytes() / MB / seconds, seconds, firstOnB, halfOnB, allButOneOnB, cpuFirst, cpuA, cpuB,
-                    cpuTurn, retried, problems, udp1[0] - udp0[0], udp1[1] - udp0[1]);
+                    cpuTurn, retried, problems, udp1[0] - udp0[0], udp1[1] - udp0[1], second, secondRetried);
         }
     }
 
