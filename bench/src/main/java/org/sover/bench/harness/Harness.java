@@ -601,6 +601,40 @@ public final class Harness {
         say(String.format(Locale.ROOT, "replication: Sover %.2f s, Syncthing %.2f s", sover, ref));
     }
 
+    /** Called on every poll of {@link #awaitAlbum}: the count B's album shows (-1 before B knows it), seconds since t0. */
+    interface Poll {
+        void seen(long count, double seconds) throws Exception;
+    }
+
+    /**
+     * Polls B's album every 100 ms until it counts {@code n} photos (B lists a photo once its bytes
+     * are there) and returns the seconds since {@code t0}. Fails after 900 s, or after 180 s in
+     * which the count did not move, with {@code situation} (what A's jobs say) in the message.
+     */
+    static double awaitAlbum(Api apiB, String album, int n, long t0, Poll each,
+            java.util.concurrent.Callable<String> situation) throws Exception {
+        long lastCount = -1;
+        long lastProgress = t0;
+        while (true) {
+            HttpResponse<String> r = apiB.get("/v1/albums/" + album);
+            long count = r.statusCode() == 200 ? Api.num(r.body(), "photoCount") : -1;
+            long now = System.nanoTime();
+            each.seen(count, (now - t0) / 1e9);
+            if (count == n) {
+                return (System.nanoTime() - t0) / 1e9;
+            }
+            if (count != lastCount) {
+                lastCount = count;
+                lastProgress = now;
+            }
+            if (now - t0 > TimeUnit.SECONDS.toNanos(900) || now - lastProgress > TimeUnit.SECONDS.toNanos(180)) {
+                throw new IllegalStateException("B lists " + count + " of " + n + " photos after " + (now - t0) / 1_000_000_000
+                        + " s; " + situation.call());
+            }
+            Thread.sleep(100);
+        }
+    }
+
     /** What {@link #secondBatch} measured. */
     record Batch(double seconds, double mbps, double firstOnB, double cpuA, double cpuB) {
     }
@@ -632,38 +666,19 @@ public final class Harness {
         say(label + ": A's sending switched on again (timing starts)");
         long t0 = System.nanoTime();
         Api.check(apiA.putJson("/v1/node/switches", "{\"pauseOutgoing\":false}"), 200, "switching A's sending on");
-        double firstOnB = -1;
-        long lastCount = -1;
-        long lastProgress = t0;
-        while (true) {
-            HttpResponse<String> r = apiB.get("/v1/albums/" + album);
-            long count = r.statusCode() == 200 ? Api.num(r.body(), "photoCount") : -1;
-            long now = System.nanoTime();
-            if (count > 0 && firstOnB < 0) {
-                firstOnB = (now - t0) / 1e9;
+        double[] firstOnB = {-1};
+        double seconds = awaitAlbum(apiB, album, n, t0, (count, at) -> {
+            if (count > 0 && firstOnB[0] < 0) {
+                firstOnB[0] = at;
             }
-            if (count == n) {
-                break;
-            }
-            if (count != lastCount) {
-                lastCount = count;
-                lastProgress = now;
-            }
-            if (now - t0 > TimeUnit.SECONDS.toNanos(900) || now - lastProgress > TimeUnit.SECONDS.toNanos(180)) {
-                String jobs = apiA.get("/v1/jobs?limit=1").body();
-                throw new IllegalStateException("second batch: B lists " + count + " of " + n + " photos after "
-                        + (now - t0) / 1_000_000_000 + " s; A's jobs " + jobs.replaceAll(".*\"counts\"", "counts"));
-            }
-            Thread.sleep(100);
-        }
-        double seconds = (System.nanoTime() - t0) / 1e9;
+        }, () -> "second batch: A's jobs " + apiA.get("/v1/jobs?limit=1").body().replaceAll(".*\"counts\"", "counts"));
         double cpuA = Procs.cpuSeconds(pidA) - cpuA0;
         double cpuB = Procs.cpuSeconds(pidB) - cpuB0;
         int status = apiB.getDiscard("/v1/photos/" + last + "/original");
         if (status != 200) {
             throw new IllegalStateException("second batch: B answers " + status + " for the last photo's original");
         }
-        return new Batch(seconds, data.bytes() / MB / seconds, firstOnB, cpuA, cpuB);
+        return new Batch(seconds, data.bytes() / MB / seconds, firstOnB[0], cpuA, cpuB);
     }
 
     /** Syncthing A (send-only, holding hard links of the files) → B (receive-only, empty): B's start → B complete. */

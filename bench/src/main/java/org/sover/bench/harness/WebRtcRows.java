@@ -253,56 +253,38 @@ final class WebRtcRows {
             Api.check(line, 201, "pairing line");
             Api.check(apiB.postJson("/v1/peers", "{\"payload\":\"" + Api.str(line.body(), "payload") + "\"}"), 201,
                     "pairing on B");
-            long deadline = t0 + TimeUnit.SECONDS.toNanos(900);
-            double firstOnB = -1;
-            double halfOnB = -1;
-            double allButOneOnB = -1;
+            // first photo, half, all but one, A+B CPU at the first
+            double[] marks = {-1, -1, -1, -1};
             Map<String, Double> attemptErrors = new java.util.LinkedHashMap<>();
-            double cpuFirst = -1;
-            long lastCount = -1;
-            long lastProgress = System.nanoTime();
-            int polls = 0;
-            while (true) {
-                HttpResponse<String> r = apiB.get("/v1/albums/" + album);
-                long count = r.statusCode() == 200 ? Api.num(r.body(), "photoCount") : -1;
-                long now = System.nanoTime();
-                if (count > 0 && firstOnB < 0) {
-                    firstOnB = (now - t0) / 1e9;
-                    cpuFirst = Procs.cpuSeconds(pidA) - cpuA0 + Procs.cpuSeconds(pidB) - cpuB0;
+            int[] polls = {0};
+            double seconds = Harness.awaitAlbum(apiB, album, n, t0, (count, at) -> {
+                if (count > 0 && marks[0] < 0) {
+                    marks[0] = at;
+                    marks[3] = Procs.cpuSeconds(pidA) - cpuA0 + Procs.cpuSeconds(pidB) - cpuB0;
                 }
-                if (count >= n / 2 && halfOnB < 0) {
-                    halfOnB = (now - t0) / 1e9;
+                if (count >= n / 2 && marks[1] < 0) {
+                    marks[1] = at;
                 }
-                if (count >= n - 1 && allButOneOnB < 0) {
-                    allButOneOnB = (now - t0) / 1e9;
+                if (count >= n - 1 && marks[2] < 0) {
+                    marks[2] = at;
                 }
-                if (count == n) {
-                    break;
-                }
-                if (count != lastCount) {
-                    lastCount = count;
-                    lastProgress = now;
-                }
-                if (polls++ % 10 == 0) { // A's jobs about every second: errors of failed attempts, failures end the run
+                if (count != n && polls[0]++ % 10 == 0) { // A's jobs about every second: errors of failed attempts, failures end the run
                     String j = apiA.get("/v1/jobs?peer=" + idB + "&state=pending&limit=20").body();
                     Matcher m = LAST_ERROR.matcher(j);
                     while (m.find()) {
                         if (attemptErrors.size() < 5 && !attemptErrors.containsKey(m.group(1))) {
-                            attemptErrors.put(m.group(1), (now - t0) / 1e9);
+                            attemptErrors.put(m.group(1), at);
                         }
                     }
                     if (Api.num(j, "failed") > 0) {
                         throw new IllegalStateException("A's jobs for B failed: " + counts(j) + "; " + firstError(apiA, idB));
                     }
                 }
-                if (now > deadline || now - lastProgress > TimeUnit.SECONDS.toNanos(180)) {
-                    throw new IllegalStateException("B lists " + count + " of " + n + " photos after " + (now - t0) / 1_000_000_000
-                            + " s; A's jobs " + counts(apiA.get("/v1/jobs?peer=" + idB + "&limit=1").body()) + "; "
-                            + firstError(apiA, idB));
-                }
-                Thread.sleep(100);
-            }
-            double seconds = (System.nanoTime() - t0) / 1e9;
+            }, () -> "A's jobs " + counts(apiA.get("/v1/jobs?peer=" + idB + "&limit=1").body()) + "; " + firstError(apiA, idB));
+            double firstOnB = marks[0];
+            double halfOnB = marks[1];
+            double allButOneOnB = marks[2];
+            double cpuFirst = marks[3];
             double cpuA = Procs.cpuSeconds(pidA) - cpuA0;
             double cpuB = Procs.cpuSeconds(pidB) - cpuB0;
             double cpuTurn = turn.cpuSeconds() - turn0;
