@@ -325,37 +325,43 @@ public final class Harness {
             Api api = node.admin();
             String album = api.createAlbum("bench upload, " + atOnce + " at once");
             settle("upload: Sover, " + atOnce + " at once");
-            long pid = node.javaPid();
-            long self = ProcessHandle.current().pid();
-            double cpu0 = Procs.cpuSeconds(pid);
-            double self0 = Procs.cpuSeconds(self);
-            java.util.Map<String, double[]> threads0 = Procs.threadCpu(pid);
-            long t0 = System.nanoTime();
-            uploadAll(api, album, big.files(), atOnce);
-            long t1 = System.nanoTime();
-            double cpu = Procs.cpuSeconds(pid) - cpu0;
-            double client = Procs.cpuSeconds(self) - self0;
-            say("upload (" + atOnce + " at once): the node's busiest threads: "
-                    + Procs.topThreads(threads0, Procs.threadCpu(pid), 8));
-            checkCount(api, album, big.files().size());
-            double thumbs = thumbnails || second ? awaitThumbnails(node, big.files().size(), t1) : Double.NaN;
+            Timed first = timedUpload("upload (" + atOnce + " at once)", node, api, album, big, atOnce);
+            double thumbs = thumbnails || second ? awaitThumbnails(node, big.files().size(), first.endNanos()) : Double.NaN;
             double[] more = {Double.NaN, Double.NaN, Double.NaN};
             if (second) {
-                DataGen.DataSet data = secondSet();
                 String album2 = api.createAlbum("bench upload, second batch");
                 settle("upload: Sover, second batch on the same node");
-                double c0 = Procs.cpuSeconds(pid);
-                java.util.Map<String, double[]> threads1 = Procs.threadCpu(pid);
-                long s0 = System.nanoTime();
-                uploadAll(api, album2, data.files(), atOnce);
-                long s1 = System.nanoTime();
-                more = new double[] {data.bytes() / MB / ((s1 - s0) / 1e9), (s1 - s0) / 1e9, Procs.cpuSeconds(pid) - c0};
-                say("upload, second batch: the node's busiest threads: " + Procs.topThreads(threads1, Procs.threadCpu(pid), 8));
-                checkCount(api, album2, data.files().size());
+                Timed w = timedUpload("upload, second batch", node, api, album2, secondSet(), atOnce);
+                more = new double[] {w.mbps(), w.seconds(), w.cpu()};
             }
-            return new double[] {big.bytes() / MB / ((t1 - t0) / 1e9), thumbnails ? thumbs : Double.NaN, (t1 - t0) / 1e9, cpu,
-                client, more[0], more[1], more[2]};
+            return new double[] {first.mbps(), thumbnails ? thumbs : Double.NaN, first.seconds(), first.cpu(), first.client(),
+                more[0], more[1], more[2]};
         }
+    }
+
+    /** What {@link #timedUpload} measured: MB/s, seconds, the node's and the harness' CPU seconds, and when it ended. */
+    private record Timed(double mbps, double seconds, double cpu, double client, long endNanos) {
+    }
+
+    /**
+     * Uploads {@code data} into {@code album}, {@code atOnce} requests in flight, timed; then says
+     * which of the node's threads were busiest and checks that the album counts every file.
+     */
+    private Timed timedUpload(String what, Node node, Api api, String album, DataGen.DataSet data, int atOnce)
+            throws Exception {
+        long pid = node.javaPid();
+        long self = ProcessHandle.current().pid();
+        double cpu0 = Procs.cpuSeconds(pid);
+        double self0 = Procs.cpuSeconds(self);
+        java.util.Map<String, double[]> threads0 = Procs.threadCpu(pid);
+        long t0 = System.nanoTime();
+        uploadAll(api, album, data.files(), atOnce);
+        long t1 = System.nanoTime();
+        double cpu = Procs.cpuSeconds(pid) - cpu0;
+        double client = Procs.cpuSeconds(self) - self0;
+        say(what + ": the node's busiest threads: " + Procs.topThreads(threads0, Procs.threadCpu(pid), 8));
+        checkCount(api, album, data.files().size());
+        return new Timed(data.bytes() / MB / ((t1 - t0) / 1e9), (t1 - t0) / 1e9, cpu, client, t1);
     }
 
     /** As many uploads at once as the web UI makes (webconsole upload.js MAX_PARALLEL). */
