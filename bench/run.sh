@@ -2,7 +2,7 @@
 # The benchmark harness of issue 6: builds what it needs, runs every row N times with its
 # same-run reference and writes a dated section into bench/RESULTS.md (bench/target/RESULTS-quick.md
 # with --quick). Usage: bench/run.sh [--runs N] [--quick]
-#                                    [--rows upload,replication,webrtc,catchup,boot,jobqueue,signal]
+#                                    [--rows upload,replication,webrtc,catchup,boot,jobqueue,crypto,signal]
 #                                    [--no-netns] [--no-build]
 set -euo pipefail
 cd "$(dirname "$0")/.."

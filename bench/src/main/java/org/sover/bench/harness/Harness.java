@@ -55,7 +55,7 @@ public final class Harness {
     static final boolean KEEP_ALL_LOGS = System.getenv("BENCH_KEEP_LOGS") != null;
     long seed = 6;
     Set<String> rowsWanted = new LinkedHashSet<>(
-            List.of("upload", "replication", "webrtc", "catchup", "boot", "jobqueue", "signal"));
+            List.of("upload", "replication", "webrtc", "catchup", "boot", "jobqueue", "crypto", "signal"));
     Path bench = Paths.get("bench").toAbsolutePath();
     Path assembly;
     Path karaf;
@@ -165,6 +165,7 @@ public final class Harness {
                         case "catchup" -> catchup();
                         case "boot" -> bootAndMemory();
                         case "jobqueue" -> jobQueue();
+                        case "crypto" -> crypto();
                         case "webrtc" -> WebRtcRows.run(this);
                         case "signal" -> SignalLoad.run(this);
                         default -> throw new IllegalArgumentException("unknown row " + r);
@@ -230,6 +231,7 @@ public final class Harness {
             case "boot" -> rows.get("boot");
             case "webrtc" -> rows.get("webrtc-direct");
             case "signal" -> rows.get("signal-clients");
+            case "crypto" -> rows.get("crypto");
             default -> rows.get("jobqueue");
         };
     }
@@ -270,6 +272,9 @@ public final class Harness {
                 (s, r) -> s <= 400));
         rows.put("jobqueue", new Row("job queue in Derby: enqueue + lease + complete (JMH `JobQueueBench`, 1 thread, 1 fork, "
                 + "1 × 5 s warm-up + 3 × 5 s)", "jobs/s", null, "≥ 2,000/s", Row.Better.HIGHER, (s, r) -> s >= 2000));
+        rows.put("crypto", new Row("crypto: seal one 5 MiB photo blob as an upload does (JMH `CryptoBench`, 1 thread: "
+                + "AES-256-GCM per 64 KiB segment + HMAC-SHA256 of the plaintext + SHA-256 of the ciphertext)", "MB/s",
+                "JDK AES-256-GCM alone, same bytes, same JMH run", "for information", Row.Better.HIGHER, null));
         rows.put("signal-clients", new Row("signal server (the built signal assembly): WebSocket clients held at once, each "
                 + "said hello with a signed presence ticket and renews it", "clients", null, "10,000", Row.Better.HIGHER,
                 (s, r) -> s >= 10_000));
@@ -977,10 +982,37 @@ public final class Harness {
 
     void jobQueue() throws Exception {
         Row row = rows.get("jobqueue");
+        double score = jmh("JobQueueBench", "5s", "5s").get("enqueueLeaseComplete");
+        row.sover.add(score);
+        say(String.format(Locale.ROOT, "jobqueue: %.0f jobs/s", score));
+    }
+
+    void crypto() throws Exception {
+        Row row = rows.get("crypto");
+        row.setup = "the same random 5 MiB in memory; writes of 256 KiB as an upload makes them; the sink discards";
+        Map<String, Double> opsPerSecond = jmh("CryptoBench", "3s", "2s");
+        double blobMb = org.sover.bench.CryptoBench.BLOB_BYTES / MB;
+        double seal = opsPerSecond.get("seal") * blobMb;
+        double open = opsPerSecond.get("open") * blobMb;
+        double aes = opsPerSecond.get("jdkAesGcm") * blobMb;
+        double sha = opsPerSecond.get("jdkSha256") * blobMb;
+        row.sover.add(seal);
+        row.ref.add(aes);
+        String line = String.format(Locale.ROOT, "seal %.0f MB/s, open %.0f MB/s; JDK AES-256-GCM %.0f MB/s, SHA-256 %.0f MB/s",
+                seal, open, aes, sha);
+        row.notes.add(line);
+        say("crypto: " + line);
+    }
+
+    /**
+     * One JMH benchmark class from the benchmarks jar in a fork of its own: 1 warm-up iteration and 3 measured, of the
+     * given lengths. Returns each benchmark method's score by its simple name.
+     */
+    Map<String, Double> jmh(String benchmark, String warmup, String iteration) throws Exception {
         Path jar = Paths.get(Harness.class.getProtectionDomain().getCodeSource().getLocation().toURI());
         Path csv = work.resolve("jmh.csv");
         ProcessBuilder pb = new ProcessBuilder(Paths.get(System.getProperty("java.home"), "bin", "java").toString(), "-jar",
-                jar.toString(), "JobQueueBench", "-f", "1", "-wi", "1", "-w", "5s", "-i", "3", "-r", "5s", "-rf", "csv",
+                jar.toString(), benchmark, "-f", "1", "-wi", "1", "-w", warmup, "-i", "3", "-r", iteration, "-rf", "csv",
                 "-rff", csv.toString());
         pb.directory(work.toFile());
         pb.redirectErrorStream(true);
@@ -993,11 +1025,14 @@ public final class Harness {
         } finally {
             Procs.killTree(p, 5);
         }
+        Map<String, Double> scores = new LinkedHashMap<>();
         List<String> lines = Files.readAllLines(csv);
-        String[] cols = lines.get(1).split(",");
-        double score = Double.parseDouble(cols[4].replace("\"", ""));
-        row.sover.add(score);
-        say(String.format(Locale.ROOT, "jobqueue: %.0f jobs/s", score));
+        for (String line : lines.subList(1, lines.size())) {
+            String[] cols = line.split(",");
+            String name = cols[0].replace("\"", "");
+            scores.put(name.substring(name.lastIndexOf('.') + 1), Double.parseDouble(cols[4].replace("\"", "")));
+        }
+        return scores;
     }
 
     // ---------------------------------------------------------------- report
