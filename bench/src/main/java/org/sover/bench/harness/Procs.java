@@ -187,10 +187,24 @@ final class Procs {
         }
     }
 
+    /** Every port {@link #freePort()} handed out in this invocation. */
+    private static final java.util.Set<Integer> HANDED_OUT = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    /**
+     * A loopback port free now and not handed out before in this invocation. The kernel may give
+     * the same ephemeral port to two binds in a row once the first socket is closed; on 2026-11-23
+     * both Syncthing instances got 33213 and, as Syncthing listens with SO_REUSEPORT, both bound it,
+     * so B dialled itself and the run failed after its 15-minute wait.
+     */
     static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
+        for (int attempt = 0; attempt < 100; attempt++) {
+            try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+                if (HANDED_OUT.add(s.getLocalPort())) {
+                    return s.getLocalPort();
+                }
+            }
         }
+        throw new IOException("no loopback port left that was not handed out already");
     }
 
     static boolean portOpen(int port) {
