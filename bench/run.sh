@@ -51,7 +51,7 @@ fi
 
 JAVA=${JAVA_HOME:+$JAVA_HOME/bin/}java
 CMD=("$JAVA" -Xmx2g -cp bench/target/benchmarks.jar org.sover.bench.harness.Harness --bench "$ROOT/bench"
-     --assembly "$ROOT/assembly/target/assembly" --signal "$ROOT/signal-distribution/target/assembly" --karaf "$ROOT/$KARAF")
+     --assembly "$ROOT/assembly/target/assembly" --signal "$ROOT/signal-distribution/target/assembly" --karaf "$ROOT/$KARAF" --built "$([ "$BUILD" = yes ] && echo true || echo false)")
 # Everything the harness starts (nodes, Syncthing, plain Karaf) in a network namespace that has
 # only loopback, when this user may make one (root); otherwise on the host's 127.0.0.1.
 if [ "$NETNS" = yes ] && unshare -n true 2>/dev/null; then

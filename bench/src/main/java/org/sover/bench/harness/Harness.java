@@ -54,8 +54,11 @@ public final class Harness {
     /** For investigations (BENCH_KEEP_LOGS set): every run keeps its logs, the replication row logs its timeline. */
     static final boolean KEEP_ALL_LOGS = System.getenv("BENCH_KEEP_LOGS") != null;
     long seed = 6;
-    Set<String> rowsWanted = new LinkedHashSet<>(
-            List.of("upload", "replication", "webrtc", "catchup", "boot", "jobqueue", "crypto", "signal"));
+    static final List<String> ALL_ROWS = List.of("upload", "replication", "webrtc", "catchup", "boot", "jobqueue", "crypto",
+            "signal");
+    Set<String> rowsWanted = new LinkedHashSet<>(ALL_ROWS);
+    /** Whether run.sh built the product before this run (false with --no-build: an A/B or a re-run of what is there). */
+    boolean built = true;
     Path bench = Paths.get("bench").toAbsolutePath();
     Path assembly;
     Path karaf;
@@ -93,6 +96,7 @@ public final class Harness {
                 case "--signal" -> signalAssembly = Paths.get(args[++i]).toAbsolutePath();
                 case "--bench" -> bench = Paths.get(args[++i]).toAbsolutePath();
                 case "--netns" -> netns = args[++i];
+                case "--built" -> built = Boolean.parseBoolean(args[++i]);
                 default -> throw new IllegalArgumentException("unknown option " + args[i]);
             }
         }
@@ -1114,8 +1118,10 @@ public final class Harness {
         String begin = "<!-- harness " + runId + " -->";
         String end = "<!-- /harness " + runId + " -->";
         s.append(begin).append('\n');
-        s.append("## ").append(STAMP.format(started)).append(" — harness (`bench/run.sh --runs ").append(runs)
-                .append(quick ? " --quick" : "").append("`)").append(quick ? " — QUICK MODE: small data, harness check only, "
+        s.append("## ").append(STAMP.format(started)).append(" — harness (`bench/run.sh").append(built ? "" : " --no-build")
+                .append(" --runs ").append(runs).append(quick ? " --quick" : "")
+                .append(new ArrayList<>(rowsWanted).equals(ALL_ROWS) ? "" : " --rows " + String.join(",", rowsWanted))
+                .append("`)").append(quick ? " — QUICK MODE: small data, harness check only, "
                         + "not the real rows" : "").append("\n\n");
         s.append("Machine: ").append(machine()).append(".  \n");
         s.append("Data: ").append(dataLine).append(".  \n");
